@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+# Booking, Reminder and their history arrive with the booking issue.

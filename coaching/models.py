@@ -1,0 +1,257 @@
+"""A coach, what they offer, and when they are available.
+
+Availability rules are wall-clock times in the coach's own zone (a coach who works
+"Mon-Fri 09:00-17:00" keeps working those hours across a DST change); the slot
+engine in coaching/availability.py turns them into aware UTC instants.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts.timezones import validate_timezone
+
+# Public coach pages live at /<slug>/, so a slug must never shadow a page of ours.
+RESERVED_SLUGS = frozenset(
+    {
+        "about",
+        "account",
+        "accounts",
+        "admin",
+        "api",
+        "app",
+        "b",
+        "book",
+        "booking",
+        "bookings",
+        "coach",
+        "coaches",
+        "contact",
+        "dashboard",
+        "feed",
+        "feeds",
+        "healthz",
+        "help",
+        "home",
+        "login",
+        "logout",
+        "me",
+        "media",
+        "my",
+        "privacy",
+        "settings",
+        "signup",
+        "static",
+        "support",
+        "terms",
+        "www",
+    }
+)
+
+
+def validate_coach_slug(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(
+            "“%(value)s” is reserved. Please choose another address.",
+            code="reserved_slug",
+            params={"value": value},
+        )
+
+
+class Coach(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach")
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        validators=[validate_coach_slug],
+        help_text="Your public address: /<slug>/",
+    )
+    display_name = models.CharField(max_length=120)
+    headline = models.CharField(max_length=200, blank=True)
+    bio = models.TextField(blank=True)
+    photo = models.ImageField(upload_to="coaches/", blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    default_meeting_url = models.URLField(
+        blank=True, help_text="Used when an offering has no link of its own."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("display_name",)
+        verbose_name_plural = "coaches"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("coach_page", kwargs={"coach": self.slug})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Offering(models.Model):
+    class LocationKind(models.TextChoices):
+        VIDEO = "video", "Video call"
+        PHONE = "phone", "Phone call"
+        IN_PERSON = "in_person", "In person"
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="offerings")
+    slug = models.SlugField(max_length=60)
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(8 * 60)]
+    )
+    slot_step_minutes = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(8 * 60)],
+        help_text="Start times are offered every this many minutes.",
+    )
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(240)])
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(240)])
+    min_notice_minutes = models.PositiveIntegerField(
+        default=240,
+        validators=[MaxValueValidator(60 * 24 * 60)],
+        help_text="How long before the start a call can still be booked.",
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="How many days ahead a call can be booked.",
+    )
+    daily_cap = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Most calls of this kind a day."
+    )
+    requires_approval = models.BooleanField(default=False)
+    location_kind = models.CharField(max_length=16, choices=LocationKind.choices, default=LocationKind.VIDEO)
+    location_details = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="A meeting link, a phone number or an address.",
+    )
+    intake_questions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A list of {"label": ..., "type": "text|long_text|yes_no", "required": bool}.',
+    )
+    reminder_offsets = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Minutes before the call, per recipient: {"client": [1440, 60], "coach": [60]}.',
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive offerings cannot be booked.")
+    is_listed = models.BooleanField(
+        default=True, help_text="Unlisted offerings are bookable by their link only."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("coach", "duration_minutes", "title")
+        constraints = [
+            models.UniqueConstraint(fields=["coach", "slug"], name="offering_unique_slug_per_coach"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.duration_minutes} min)"
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WeeklyHours(models.Model):
+    """One window of a weekday, in the coach's wall-clock time; several a day allowed."""
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="weekly_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ("coach", "weekday", "start")
+        verbose_name_plural = "weekly hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="weeklyhours_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class DateOverride(models.Model):
+    """A date whose availability replaces the weekly hours.
+
+    A row without times makes the whole date unavailable; rows with times are
+    that date's windows (extra hours on a Saturday, short hours before a holiday).
+    """
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="date_overrides")
+    date = models.DateField()
+    start = models.TimeField(null=True, blank=True)
+    end = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("coach", "date", "start")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True)
+                | Q(start__isnull=False, end__isnull=False, end__gt=models.F("start")),
+                name="dateoverride_unavailable_or_window",
+            ),
+            models.UniqueConstraint(
+                fields=["coach", "date"],
+                condition=Q(start__isnull=True),
+                name="dateoverride_one_unavailable_per_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.is_unavailable:
+            return f"{self.date}: unavailable"
+        return f"{self.date}: {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def is_unavailable(self) -> bool:
+        return self.start is None
+
+
+class BusyBlock(models.Model):
+    """Time the coach is busy elsewhere (from a connected calendar): no slots there."""
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="busy_blocks")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    source = models.CharField(max_length=200, blank=True, help_text="Where this block came from.")
+
+    class Meta:
+        ordering = ("coach", "start")
+        indexes = [models.Index(fields=["coach", "start", "end"], name="busyblock_coach_window")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="busyblock_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coach}: busy {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"

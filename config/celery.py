@@ -1,0 +1,22 @@
+"""The Celery app: broker from settings, one beat schedule defined here in code."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("coaching")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The single beat schedule. Periodic work claims rows from the database (the
+# database is the queue), so a missed or doubled beat tick is harmless.
+app.conf.beat_schedule = {
+    "heartbeat": {
+        "task": "config.tasks.heartbeat",
+        "schedule": 60.0,
+    },
+}

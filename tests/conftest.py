@@ -1,0 +1,63 @@
+"""Fixtures shared by the whole suite: people in their roles, and a test client for each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import time
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from coaching.models import Coach, Offering
+from tests.factories import CoachFactory, OfferingFactory, UserFactory, WeeklyHoursFactory
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager() -> Iterator[None]:
+    """Tasks run in-process unless a test starts a real worker (tests marked ``celery_worker``)."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    """A verified person with no coach profile: a client."""
+    return UserFactory(email="client@example.com")
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return UserFactory(email="someone-else@example.com")
+
+
+@pytest.fixture
+def coach(db: None) -> Coach:
+    """A coach in New York working Mon-Fri 09:00-17:00."""
+    coach = CoachFactory(slug="ada", display_name="Ada Lovelace", user__email="ada@example.com")
+    for weekday in range(5):
+        WeeklyHoursFactory(coach=coach, weekday=weekday, start=time(9), end=time(17))
+    return coach
+
+
+@pytest.fixture
+def offering(coach: Coach) -> Offering:
+    return OfferingFactory(coach=coach, slug="intro-call", title="Intro call", duration_minutes=30)
+
+
+@pytest.fixture
+def client_user_client(client: Client, user: User) -> Client:
+    """A test client signed in as the ``user`` fixture (a client)."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coach_client(client: Client, coach: Coach) -> Client:
+    """A test client signed in as the ``coach`` fixture's user."""
+    client.force_login(coach.user)
+    return client
