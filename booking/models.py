@@ -1,3 +1,83 @@
+"""A booked call and what hangs off it.
+
+Every state change goes through booking/services.py; this module only holds the data
+and the constraints the database enforces.
+"""
+
 from __future__ import annotations
 
-# Booking, Reminder and their history arrive with the booking issue.
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.timezones import validate_timezone
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        CONFIRMED = "confirmed", "Confirmed"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+
+    # Statuses that hold the coach's time: the no-double-booking constraint covers these.
+    ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
+
+    reference = models.CharField(max_length=16, unique=True, help_text="Short public reference, e.g. BK-7Q2M9XHD.")
+    coach = models.ForeignKey("coaching.Coach", on_delete=models.PROTECT, related_name="bookings")
+    offering = models.ForeignKey("coaching.Offering", on_delete=models.PROTECT, related_name="bookings")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        help_text="Set when a signed-in client booked, or when a guest's email is verified.",
+    )
+    client_name = models.CharField(max_length=120)
+    client_email = models.EmailField()
+    client_time_zone = models.CharField(max_length=64, validators=[validate_timezone])
+    note = models.TextField(blank=True, max_length=2000)
+    answers = models.JSONField(default=dict, blank=True)
+
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The time the booking keeps the coach from other calls: start minus the buffer
+    # before, end plus the buffer after. Stored so that PostgreSQL's exclusion
+    # constraint and the slot engine see the same interval.
+    blocked_start = models.DateTimeField()
+    blocked_end = models.DateTimeField()
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
+    sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE: grows on every change.")
+    reschedule_count = models.PositiveSmallIntegerField(default=0)
+    manage_token_hash = models.CharField(max_length=64, unique=True)
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    cancelled_by = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("start",)
+        indexes = [
+            models.Index(fields=["coach", "blocked_end", "blocked_start"], name="booking_coach_blocked"),
+            models.Index(fields=["client_email"], name="booking_client_email"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=F("start")) & Q(blocked_end__gte=F("end")),
+                name="booking_blocked_covers_call",
+            ),
+            # The PostgreSQL exclusion constraint over tstzrange(blocked_start,
+            # blocked_end) lives in a migration: it is PostgreSQL-only.
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
