@@ -62,7 +62,7 @@ def test_it_keeps_a_generated_local_secret_key_between_starts(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "django.db.backends.sqlite3 filesystem:// locmem console"),
+        ({}, "django.db.backends.sqlite3 filesystem://localhost/ locmem console"),
         (
             {
                 "DATABASE_URL": "postgres://u@db.example:5432/coach",
