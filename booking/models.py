@@ -53,7 +53,9 @@ class Booking(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE: grows on every change.")
     reschedule_count = models.PositiveSmallIntegerField(default=0)
-    manage_token_hash = models.CharField(max_length=64, unique=True)
+    # The manage link's token is an HMAC of the reference and this key (see
+    # booking/tokens.py): nothing secret is stored, and a new key revokes the link.
+    manage_key = models.CharField(max_length=32)
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_by = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,3 +83,51 @@ class Booking(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class BookingEvent(models.Model):
+    """One line of a booking's history: what happened, when, by whom."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Booked"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        COMPLETED = "completed", "Marked completed"
+        NO_SHOW = "no_show", "Marked no-show"
+        LINK_RESET = "link_reset", "Manage link replaced"
+
+    class Actor(models.TextChoices):
+        CLIENT = "client", "Client"
+        COACH = "coach", "Coach"
+        SYSTEM = "system", "System"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.CharField(max_length=8, choices=Actor.choices)
+    at = models.DateTimeField()
+    # Structured facts only (old/new start, reason); never rendered strings.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("booking", "at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.kind} by {self.actor}"
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a create request, so a retry gets the same answer.
+
+    ``fingerprint`` is a hash of the request body: the same key with another body is
+    a client bug and answers 409 instead of silently booking something else.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"idempotency key for booking {self.booking_id}"

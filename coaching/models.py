@@ -149,6 +149,21 @@ class Offering(models.Model):
         blank=True,
         help_text='Minutes before the call, per recipient: {"client": [1440, 60], "coach": [60]}.',
     )
+    cancel_notice_minutes = models.PositiveIntegerField(
+        default=24 * 60,
+        validators=[MaxValueValidator(60 * 24 * 60)],
+        help_text="Clients can cancel from their link until this long before the start.",
+    )
+    reschedule_notice_minutes = models.PositiveIntegerField(
+        default=24 * 60,
+        validators=[MaxValueValidator(60 * 24 * 60)],
+        help_text="Clients can reschedule from their link until this long before the start.",
+    )
+    max_reschedules = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(20)],
+        help_text="How many times a client can move one booking themselves.",
+    )
     is_active = models.BooleanField(default=True, help_text="Inactive offerings cannot be booked.")
     is_listed = models.BooleanField(
         default=True, help_text="Unlisted offerings are bookable by their link only."
