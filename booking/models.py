@@ -25,7 +25,9 @@ class Booking(models.Model):
     # Statuses that hold the coach's time: the no-double-booking constraint covers these.
     ACTIVE_STATUSES = (Status.PENDING, Status.CONFIRMED)
 
-    reference = models.CharField(max_length=16, unique=True, help_text="Short public reference, e.g. BK-7Q2M9XHD.")
+    reference = models.CharField(
+        max_length=16, unique=True, help_text="Short public reference, e.g. BK-7Q2M9XHD."
+    )
     coach = models.ForeignKey("coaching.Coach", on_delete=models.PROTECT, related_name="bookings")
     offering = models.ForeignKey("coaching.Offering", on_delete=models.PROTECT, related_name="bookings")
     client = models.ForeignKey(

@@ -9,6 +9,7 @@ README.md and docs/operations.md.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -130,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file, not memory: threads in race tests then get real SQLite locking
+    # (WAL + busy timeout), as web and worker processes do. One file per test run.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -234,6 +238,11 @@ SOCIALACCOUNT_PROVIDERS = {
 RATE_LIMITS_ENABLED = env.str("RATE_LIMITS", default="on").lower() not in {"off", "0", "false"}
 if not RATE_LIMITS_ENABLED:
     ACCOUNT_RATE_LIMITS = False
+# Per client address (config/ratelimit.py).
+BOOKING_CREATE_RATE = env.str("BOOKING_CREATE_RATE", default="10/m")
+MANAGE_LOOKUP_RATE = env.str("MANAGE_LOOKUP_RATE", default="60/m")
+# Which X-Forwarded-For entry is the client: only trusted behind our own proxy.
+NINJA_NUM_PROXIES = 1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 
 # ---------------------------------------------------------------------------
 # Internationalisation and time: every instant is aware UTC

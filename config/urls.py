@@ -4,12 +4,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from api.api import api
 from config.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("api/v1/", api.urls),
+    path("", include("booking.urls")),
     # Public coach pages catch /<slug>/, so they come last.
     path("", include("coaching.urls")),
 ]

@@ -1,0 +1,174 @@
+"""Create a booking; read, cancel or reschedule it with the manage token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from http import HTTPStatus
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Router, Status
+
+from api.errors import field_error
+from api.schemas import (
+    BookingDetailOut,
+    BookingIn,
+    BookingOut,
+    CancelIn,
+    ErrorOut,
+    RescheduleIn,
+    SlotTakenOut,
+    isoformat_in,
+)
+from booking.emails import manage_url
+from booking.intake import clean_answers
+from booking.models import Booking, BookingEvent
+from booking.services import (
+    BookingError,
+    IdempotencyConflict,
+    SlotUnavailable,
+    booking_cancel,
+    booking_create,
+    booking_reschedule,
+    client_cancel_problem,
+    client_reschedule_problem,
+    request_fingerprint,
+)
+from booking.tokens import booking_for_manage_token
+from coaching.models import Offering
+from coaching.selectors import next_free_slots
+from config.ratelimit import booking_create_throttle, manage_lookup_throttle
+
+router = Router(tags=["bookings"])
+
+MAX_IDEMPOTENCY_KEY = 200
+TOO_MANY = {"detail": "Too many requests from your address. Please wait a minute and try again."}
+
+
+def _out(booking: Booking) -> dict[str, str]:
+    zone = ZoneInfo(booking.client_time_zone)
+    url = manage_url(booking)
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "start": isoformat_in(booking.start, zone),
+        "end": isoformat_in(booking.end, zone),
+        "manage_url": url,
+        "ics_url": f"{url}invite.ics",
+    }
+
+
+def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Status:
+    alternatives = next_free_slots(offering=offering, after=booking_start, limit=3)
+    return Status(
+        HTTPStatus.CONFLICT,
+        {"detail": SlotUnavailable.message, "next_free": [isoformat_in(s, zone) for s in alternatives]},
+    )
+
+
+@router.post(
+    "",
+    response={201: BookingOut, 409: SlotTakenOut | ErrorOut, 429: ErrorOut},
+    summary="Book a free slot (send an Idempotency-Key header to make retries safe)",
+)
+def create_booking(request: HttpRequest, payload: BookingIn):
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key and len(key) > MAX_IDEMPOTENCY_KEY:
+        raise field_error("header", "Idempotency-Key", f"Use at most {MAX_IDEMPOTENCY_KEY} characters.")
+    if not booking_create_throttle().allow_request(request):
+        return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
+    offering = (
+        Offering.objects.select_related("coach")
+        .filter(coach__slug=payload.coach, slug=payload.offering, is_active=True)
+        .first()
+    )
+    if offering is None:
+        field = "coach" if not Offering.objects.filter(coach__slug=payload.coach).exists() else "offering"
+        raise field_error("body", field, f"No bookable {field} with this slug.")
+    try:
+        answers = clean_answers(offering, payload.answers)
+    except DjangoValidationError as exc:
+        first_key, messages = next(iter(exc.message_dict.items()))
+        raise field_error("body", f"answers.{first_key}", messages[0]) from exc
+    user = request.user if request.user.is_authenticated else None
+    try:
+        result = booking_create(
+            offering=offering,
+            start=payload.start,
+            client_name=payload.name,
+            client_email=payload.email,
+            client_time_zone=payload.timezone,
+            answers=answers,
+            note=payload.note,
+            client=user,
+            idempotency_key=f"api:{key}" if key else None,
+            fingerprint=request_fingerprint(payload.model_dump(mode="json")),
+        )
+    except IdempotencyConflict as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    except SlotUnavailable:
+        return _taken(offering, payload.start, ZoneInfo(payload.timezone))
+    return Status(HTTPStatus.CREATED, _out(result.booking))
+
+
+def _booking_or_404(request: HttpRequest, token: str) -> Booking:
+    booking = booking_for_manage_token(token)
+    if booking is None:
+        raise Http404("No booking for this link.")
+    return booking
+
+
+@router.get("/{token}", response={200: BookingDetailOut, 404: ErrorOut, 429: ErrorOut}, summary="A booking")
+def get_booking(request: HttpRequest, token: str):
+    if not manage_lookup_throttle().allow_request(request):
+        return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
+    booking = _booking_or_404(request, token)
+    now = timezone.now()
+    cancel_problem = client_cancel_problem(booking, now=now)
+    reschedule_problem = client_reschedule_problem(booking, now=now)
+    return {
+        **_out(booking),
+        "coach": booking.coach.slug,
+        "offering": booking.offering.slug,
+        "timezone": booking.client_time_zone,
+        "can_cancel": not cancel_problem,
+        "can_reschedule": not reschedule_problem,
+        "policy": cancel_problem or reschedule_problem,
+    }
+
+
+@router.post(
+    "/{token}/cancel",
+    response={200: BookingOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    summary="Cancel a booking (within the offering's notice)",
+)
+def cancel_booking(request: HttpRequest, token: str, payload: CancelIn | None = None):
+    if not manage_lookup_throttle().allow_request(request):
+        return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
+    booking = _booking_or_404(request, token)
+    reason = payload.reason.strip() if payload else ""
+    try:
+        booking = booking_cancel(booking=booking, by=BookingEvent.Actor.CLIENT, reason=reason)
+    except BookingError as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    return _out(booking)
+
+
+@router.post(
+    "/{token}/reschedule",
+    response={200: BookingOut, 404: ErrorOut, 409: SlotTakenOut | ErrorOut, 429: ErrorOut},
+    summary="Move a booking to another free slot (within the offering's policy)",
+)
+def reschedule_booking(request: HttpRequest, token: str, payload: RescheduleIn):
+    if not manage_lookup_throttle().allow_request(request):
+        return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
+    booking = _booking_or_404(request, token)
+    try:
+        booking = booking_reschedule(booking=booking, new_start=payload.start, by=BookingEvent.Actor.CLIENT)
+    except SlotUnavailable:
+        return _taken(booking.offering, payload.start, ZoneInfo(booking.client_time_zone))
+    except BookingError as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    return _out(booking)

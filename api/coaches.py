@@ -1,0 +1,77 @@
+"""Coach profiles and free slots."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+
+from accounts.timezones import is_valid_timezone
+from api.errors import field_error
+from api.schemas import CoachOut, ErrorOut, SlotsOut, isoformat_in
+from booking.intake import questions
+from coaching.models import Offering
+from coaching.selectors import coach_get_public, offering_free_slots
+
+router = Router(tags=["coaches"])
+
+MAX_WINDOW_DAYS = 366
+
+
+class SlotQuery(Schema):
+    start: date
+    end: date
+    tz: str | None = None
+
+
+@router.get("/{coach}", response={200: CoachOut, 404: ErrorOut}, summary="A coach's profile and offerings")
+def coach_detail(request: HttpRequest, coach: str):
+    found = coach_get_public(slug=coach)
+    if found is None:
+        return Status(404, {"detail": "No such coach."})
+    return {
+        "slug": found.slug,
+        "display_name": found.display_name,
+        "headline": found.headline,
+        "bio": found.bio,
+        "time_zone": found.time_zone,
+        "offerings": [
+            {
+                "slug": o.slug,
+                "title": o.title,
+                "description": o.description,
+                "duration_minutes": o.duration_minutes,
+                "location_kind": o.location_kind,
+                "requires_approval": o.requires_approval,
+                "questions": questions(o),
+            }
+            for o in found.listed_offerings
+        ],
+    }
+
+
+@router.get(
+    "/{coach}/offerings/{offering}/slots",
+    response={200: SlotsOut, 404: ErrorOut},
+    summary="Free slots of an offering between two dates (end included)",
+)
+def offering_slots(request: HttpRequest, coach: str, offering: str, params: Query[SlotQuery]):
+    if params.tz is not None and not is_valid_timezone(params.tz):
+        raise field_error("query", "tz", "Unknown time zone; use an IANA name like Europe/Berlin.")
+    if params.end < params.start:
+        raise field_error("query", "end", "end must not be before start.")
+    if params.end - params.start > timedelta(days=MAX_WINDOW_DAYS):
+        raise field_error("query", "end", f"Ask for at most {MAX_WINDOW_DAYS} days at once.")
+    found = get_object_or_404(
+        Offering.objects.select_related("coach"), coach__slug=coach, slug=offering, is_active=True
+    )
+    zone = ZoneInfo(params.tz) if params.tz else found.coach.zone
+    duration = found.duration
+    slots = offering_free_slots(offering=found, start=params.start, end=params.end, tz=zone)
+    return {
+        "timezone": str(zone),
+        "slots": [{"start": isoformat_in(s, zone), "end": isoformat_in(s + duration, zone)} for s in slots],
+    }

@@ -1,0 +1,124 @@
+"""Request and response shapes of the public JSON API (they define the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from ninja import Field, Schema
+from pydantic import AwareDatetime, field_validator
+
+from accounts.timezones import is_valid_timezone
+
+
+class QuestionOut(Schema):
+    key: str = Field(description="Answer key to use in `answers`, e.g. q1")
+    label: str
+    type: str = Field(description="text, long_text or yes_no")
+    required: bool
+
+
+class OfferingOut(Schema):
+    slug: str
+    title: str
+    description: str
+    duration_minutes: int
+    location_kind: str
+    requires_approval: bool
+    questions: list[QuestionOut]
+
+
+class CoachOut(Schema):
+    slug: str
+    display_name: str
+    headline: str
+    bio: str
+    time_zone: str
+    offerings: list[OfferingOut]
+
+
+class SlotOut(Schema):
+    start: str = Field(description="ISO 8601 with the offset of the requested zone")
+    end: str
+
+
+class SlotsOut(Schema):
+    timezone: str
+    slots: list[SlotOut]
+
+
+class BookingIn(Schema):
+    coach: str = Field(min_length=1, max_length=60, description="The coach's slug")
+    offering: str = Field(min_length=1, max_length=60, description="The offering's slug")
+    start: AwareDatetime = Field(description="A free slot's start, ISO 8601 with offset")
+    name: str = Field(min_length=1, max_length=120)
+    email: str = Field(min_length=3, max_length=254)
+    timezone: str = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
+    answers: dict[str, Any] = Field(default_factory=dict, description="Intake answers by question key")
+    note: str = Field(default="", max_length=2000)
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_text(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("Enter your name.")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email_is_valid(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            validate_email(value)
+        except DjangoValidationError as exc:
+            raise ValueError("Enter a valid email address.") from exc
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_is_known(cls, value: str) -> str:
+        if not is_valid_timezone(value):
+            raise ValueError("Unknown time zone; use an IANA name like Europe/Berlin.")
+        return value
+
+
+class BookingOut(Schema):
+    reference: str
+    status: str
+    start: str
+    end: str
+    manage_url: str
+    ics_url: str
+
+
+class BookingDetailOut(BookingOut):
+    coach: str
+    offering: str
+    timezone: str
+    can_cancel: bool
+    can_reschedule: bool
+    policy: str = Field(description="Why cancel or reschedule is not possible, if it is not")
+
+
+class CancelIn(Schema):
+    reason: str = Field(default="", max_length=500)
+
+
+class RescheduleIn(Schema):
+    start: AwareDatetime
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class SlotTakenOut(Schema):
+    detail: str
+    next_free: list[str] = Field(description="The next free starts, ISO 8601")
+
+
+def isoformat_in(value: datetime, zone: Any) -> str:
+    return value.astimezone(zone).isoformat()
