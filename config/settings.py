@@ -139,8 +139,6 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django 6's default, opted into now: a scheme-less URL typed in a form means https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # ---------------------------------------------------------------------------
 # Redis: Celery broker and cache when set
@@ -224,6 +222,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme or "http"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

@@ -1,0 +1,542 @@
+"""Forms of the coach dashboard: profile, offerings, weekly hours and date overrides.
+
+Every message names what is wrong in the coach's words ("Tuesday: 09:00–12:00
+overlaps 11:00–13:00"), and is attached to the field it is about so that the
+templates can link it to the input with aria-describedby.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+from django import forms
+from django.db import transaction
+from django.utils.text import slugify
+
+from accounts.timezones import timezone_names, validate_timezone
+from coaching.models import Coach, DateOverride, Offering, Weekday, WeeklyHours
+
+# Rows shown per day (weekly hours) or per override without JavaScript; blank rows
+# are ignored. The page script may add rows, up to the maximum.
+MIN_WINDOW_ROWS = 3
+MAX_WINDOW_ROWS = 12
+
+QUESTION_TYPES = (("text", "Short answer"), ("long_text", "Long answer"), ("yes_no", "Yes / no"))
+MAX_QUESTIONS = 20
+
+MAX_REMINDERS = 5
+MAX_REMINDER_MINUTES = 30 * 24 * 60
+DEFAULT_REMINDERS = {"client": [1440, 60], "coach": [60]}
+
+
+def _hhmm(value: time) -> str:
+    return f"{value:%H:%M}"
+
+
+def _minutes_of_day(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def format_day(value: date) -> str:
+    """`Tue 1 Dec`: how the dashboard names a date."""
+    return f"{value:%a} {value.day} {value:%b}"
+
+
+def longest_window_minutes(windows: Iterable[tuple[time, time]]) -> int:
+    """Length of the longest stretch of one day's windows, touching windows joined."""
+    longest = 0
+    run_start = run_end = -1
+    for start, end in sorted(windows):
+        s, e = _minutes_of_day(start), _minutes_of_day(end)
+        if s > run_end:
+            run_start, run_end = s, e
+        else:
+            run_end = max(run_end, e)
+        longest = max(longest, run_end - run_start)
+    return longest
+
+
+class NoColonMixin:
+    """Labels without Django's trailing colon: the templates lay labels out on their own line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# Windows: rows of start/end time inputs, shared by weekly hours and overrides
+# ---------------------------------------------------------------------------
+def _time_field() -> forms.TimeField:
+    return forms.TimeField(
+        required=False,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time", "class": "time-input"}),
+    )
+
+
+def _posted_rows(data: Mapping[str, Any], prefix: str) -> int:
+    """How many rows the browser sent for `prefix` (the page script may have added some)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)-(?:start|end)$")
+    indexes = [int(m.group(1)) for key in data if (m := pattern.match(key))]
+    return max(indexes, default=-1) + 1
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    number: int
+    start: forms.BoundField
+    end: forms.BoundField
+
+
+class WindowRowsMixin:
+    """Adds `<prefix>-<n>-start` / `-end` fields and checks the windows they make."""
+
+    def add_window_rows(self, prefix: str, existing: Sequence[tuple[time, time]]) -> None:
+        form: forms.Form = self  # type: ignore[assignment]
+        rows = max(MIN_WINDOW_ROWS, len(existing) + 1)
+        if form.is_bound:
+            rows = max(rows, _posted_rows(form.data, prefix))
+        rows = min(rows, MAX_WINDOW_ROWS)
+        for n in range(rows):
+            start, end = _time_field(), _time_field()
+            start.label, end.label = "Start", "End"
+            if n < len(existing):
+                start.initial, end.initial = existing[n]
+            form.fields[f"{prefix}-{n}-start"] = start
+            form.fields[f"{prefix}-{n}-end"] = end
+        self._window_row_counts = getattr(self, "_window_row_counts", {})
+        self._window_row_counts[prefix] = rows
+
+    def window_rows(self, prefix: str) -> list[WindowRow]:
+        form: forms.Form = self  # type: ignore[assignment]
+        return [
+            WindowRow(n + 1, form[f"{prefix}-{n}-start"], form[f"{prefix}-{n}-end"])
+            for n in range(self._window_row_counts[prefix])
+        ]
+
+    def clean_windows(self, prefix: str, day_name: str) -> list[tuple[time, time]]:
+        """The valid windows of one day, sorted; errors go on the fields they are about."""
+        form: forms.Form = self  # type: ignore[assignment]
+        data = form.cleaned_data
+        windows: list[tuple[time, time, str]] = []
+        for n in range(self._window_row_counts[prefix]):
+            start_name, end_name = f"{prefix}-{n}-start", f"{prefix}-{n}-end"
+            if start_name in form.errors or end_name in form.errors:
+                continue  # not a time at all: already reported
+            start, end = data.get(start_name), data.get(end_name)
+            if start is None and end is None:
+                continue  # a blank row
+            if start is None:
+                form.add_error(
+                    start_name,
+                    f"{day_name}: add a start time for the window ending {_hhmm(end)}, or clear its end.",
+                )
+            elif end is None:
+                form.add_error(
+                    end_name,
+                    f"{day_name}: add an end time for the window starting {_hhmm(start)}, or clear its start.",
+                )
+            elif end <= start:
+                form.add_error(
+                    end_name,
+                    f"{day_name}: {_hhmm(start)}–{_hhmm(end)} ends before it starts. "
+                    "The end must be after the start.",
+                )
+            else:
+                windows.append((start, end, start_name))
+        windows.sort()
+        for (prev_start, prev_end, _), (start, end, start_name) in zip(windows, windows[1:], strict=False):
+            if start < prev_end:
+                form.add_error(
+                    start_name,
+                    f"{day_name}: {_hhmm(prev_start)}–{_hhmm(prev_end)} overlaps {_hhmm(start)}–{_hhmm(end)}.",
+                )
+        return [(start, end) for start, end, _ in windows]
+
+
+# ---------------------------------------------------------------------------
+# Profile
+# ---------------------------------------------------------------------------
+class CoachProfileForm(NoColonMixin, forms.ModelForm):
+    time_zone = forms.CharField(
+        label="Time zone",
+        validators=[validate_timezone],
+        widget=forms.Select(),
+        help_text="Your weekly hours and overrides are in this zone.",
+    )
+    default_meeting_url = forms.URLField(
+        label="Default meeting link",
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        help_text="Used when an offering has no link of its own.",
+    )
+
+    class Meta:
+        model = Coach
+        fields = ("display_name", "headline", "bio", "time_zone", "default_meeting_url")
+        labels = {"display_name": "Name clients see"}
+        widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = list(timezone_names())
+        if self.instance.time_zone and self.instance.time_zone not in names:
+            names.insert(0, self.instance.time_zone)  # keep a legacy alias a coach already has
+        self.fields["time_zone"].widget.choices = [(name, name.replace("_", " ")) for name in names]
+
+
+# ---------------------------------------------------------------------------
+# Offerings
+# ---------------------------------------------------------------------------
+class IntakeQuestionForm(NoColonMixin, forms.Form):
+    label = forms.CharField(label="Question", max_length=200, required=False)
+    type = forms.ChoiceField(label="Answer", choices=QUESTION_TYPES, initial="text")
+    required = forms.BooleanField(label="Required", required=False)
+
+
+class BaseIntakeQuestionFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        seen: set[str] = set()
+        for form in self.forms:
+            label = form.cleaned_data.get("label", "").strip()
+            if not label:
+                continue
+            if label.casefold() in seen:
+                form.add_error("label", f"“{label}” is asked twice. Make each question different.")
+            seen.add(label.casefold())
+
+    def questions(self) -> list[dict[str, Any]]:
+        """The filled rows, in order, as stored in Offering.intake_questions."""
+        return [
+            {
+                "label": form.cleaned_data["label"].strip(),
+                "type": form.cleaned_data["type"],
+                "required": form.cleaned_data["required"],
+            }
+            for form in self.forms
+            if form.cleaned_data.get("label", "").strip()
+        ]
+
+
+IntakeQuestionFormSet = forms.formset_factory(
+    IntakeQuestionForm,
+    formset=BaseIntakeQuestionFormSet,
+    extra=2,
+    max_num=MAX_QUESTIONS,
+    validate_max=True,
+)
+
+_REMINDER_TOKEN = re.compile(r"^(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?)?$", re.IGNORECASE)
+
+
+def parse_reminder_offsets(text: str) -> list[int]:
+    """`"24h, 1h, 30"` -> [1440, 60, 30]: minutes before the call, latest last."""
+    minutes: set[int] = set()
+    for raw in (token.strip() for token in text.split(",")):
+        if not raw:
+            continue
+        match = _REMINDER_TOKEN.match(raw)
+        if match is None:
+            raise forms.ValidationError(
+                "“%(value)s” isn't a time before the call. Use minutes (30) or hours (2h), "
+                "separated by commas.",
+                code="invalid_reminder",
+                params={"value": raw[:20]},
+            )
+        amount, unit = int(match.group(1)), (match.group(2) or "m").lower()
+        value = amount * (1440 if unit.startswith("d") else 60 if unit.startswith("h") else 1)
+        if not 1 <= value <= MAX_REMINDER_MINUTES:
+            raise forms.ValidationError(
+                "A reminder goes between 1 minute and 30 days before the call (“%(value)s”).",
+                code="reminder_range",
+                params={"value": raw[:20]},
+            )
+        minutes.add(value)
+    if len(minutes) > MAX_REMINDERS:
+        raise forms.ValidationError(f"At most {MAX_REMINDERS} reminders each.", code="too_many_reminders")
+    return sorted(minutes, reverse=True)
+
+
+def format_reminder_offsets(minutes: Iterable[int]) -> str:
+    return ", ".join(f"{m // 60}h" if m % 60 == 0 else str(m) for m in minutes)
+
+
+class ReminderField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 100)
+        kwargs.setdefault(
+            "help_text", "Comma-separated, before the call: minutes (30) or hours (24h). Blank for none."
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> list[int]:  # type: ignore[override]
+        return parse_reminder_offsets(super().clean(value))
+
+
+class OfferingForm(NoColonMixin, forms.ModelForm):
+    """An offering with its intake questions (a formset) and reminder offsets (text)."""
+
+    client_reminders = ReminderField(label="Reminders to the client")
+    coach_reminders = ReminderField(label="Reminders to you")
+
+    class Meta:
+        model = Offering
+        fields = (
+            "title",
+            "slug",
+            "description",
+            "duration_minutes",
+            "location_kind",
+            "location_details",
+            "slot_step_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "min_notice_minutes",
+            "horizon_days",
+            "daily_cap",
+            "requires_approval",
+            "is_active",
+            "is_listed",
+        )
+        labels = {
+            "slug": "Address",
+            "duration_minutes": "Length (minutes)",
+            "slot_step_minutes": "Start times every (minutes)",
+            "buffer_before_minutes": "Free time before (minutes)",
+            "buffer_after_minutes": "Free time after (minutes)",
+            "min_notice_minutes": "Minimum notice (minutes)",
+            "horizon_days": "Bookable up to (days ahead)",
+            "daily_cap": "Most calls a day",
+            "location_kind": "Where",
+            "is_active": "Active: clients can book it",
+            "is_listed": "Listed on your public page",
+        }
+        help_texts = {
+            "slug": "Part of the booking link. Letters, numbers and hyphens; made from the title if blank.",
+            "buffer_before_minutes": "Kept free before each call.",
+            "buffer_after_minutes": "Kept free after each call.",
+            "daily_cap": "Blank for no limit.",
+        }
+        error_messages = {
+            "duration_minutes": {"min_value": "A call lasts at least 5 minutes."},
+            "slot_step_minutes": {"min_value": "Start times must be at least 5 minutes apart."},
+            "buffer_before_minutes": {"min_value": "A buffer can't be negative. Use 0 for none."},
+            "buffer_after_minutes": {"min_value": "A buffer can't be negative. Use 0 for none."},
+            "min_notice_minutes": {"min_value": "Notice can't be negative. Use 0 for none."},
+            "daily_cap": {"min_value": "Allow at least 1 call a day, or leave it blank for no limit."},
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args: Any, coach: Coach, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.coach = coach
+        self.today = today
+        self.fields["slug"].required = False
+        offsets = self.instance.reminder_offsets if self.instance.pk else DEFAULT_REMINDERS
+        self.fields["client_reminders"].initial = format_reminder_offsets(offsets.get("client", []))
+        self.fields["coach_reminders"].initial = format_reminder_offsets(offsets.get("coach", []))
+        # A post without the formset's management form leaves the questions as they are.
+        prefix = "questions"
+        posted = self.is_bound and f"{prefix}-TOTAL_FORMS" in self.data
+        self.questions: BaseIntakeQuestionFormSet | None = (
+            IntakeQuestionFormSet(
+                self.data if posted else None, prefix=prefix, initial=self.instance.intake_questions or None
+            )
+            if posted or not self.is_bound
+            else None
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.questions is not None and not self.questions.is_valid():
+            # The rows carry their own messages; this one keeps the form invalid and
+            # tells the summary at the top where to look.
+            self.add_error(None, "Please check the intake questions.")
+        return cleaned
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug") or slugify(self.data.get(self.add_prefix("title"), ""))[:60]
+        if not slug:
+            raise forms.ValidationError("Give this offering an address, like “intro-call”.", code="required")
+        clash = Offering.objects.filter(coach=self.coach, slug=slug).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(
+                "You already have an offering at the address “%(slug)s”. Pick another.",
+                code="duplicate_slug",
+                params={"slug": slug},
+            )
+        return slug
+
+    def clean_duration_minutes(self) -> int:
+        duration = self.cleaned_data["duration_minutes"]
+        longest = self._longest_window_minutes()
+        if longest is not None and duration > longest:
+            raise forms.ValidationError(
+                "This call is longer than any of your available windows (the longest is %(longest)s "
+                "minutes). Make it shorter or widen your weekly hours.",
+                code="longer_than_windows",
+                params={"longest": longest},
+            )
+        return duration
+
+    def _longest_window_minutes(self) -> int | None:
+        """The longest window of the week or of an upcoming override; None with no windows yet."""
+        by_day: dict[object, list[tuple[time, time]]] = defaultdict(list)
+        for weekday, start, end in WeeklyHours.objects.filter(coach=self.coach).values_list(
+            "weekday", "start", "end"
+        ):
+            by_day[("weekday", weekday)].append((start, end))
+        for day, start, end in DateOverride.objects.filter(
+            coach=self.coach, date__gte=self.today, start__isnull=False
+        ).values_list("date", "start", "end"):
+            by_day[("date", day)].append((start, end))
+        if not by_day:
+            return None  # a new coach may describe an offering before setting hours
+        return max(longest_window_minutes(windows) for windows in by_day.values())
+
+    def save(self, commit: bool = True) -> Offering:
+        offering: Offering = super().save(commit=False)
+        offering.coach = self.coach
+        offering.reminder_offsets = {
+            "client": self.cleaned_data["client_reminders"],
+            "coach": self.cleaned_data["coach_reminders"],
+        }
+        if self.questions is not None:
+            offering.intake_questions = self.questions.questions()
+        if commit:
+            offering.save()
+        return offering
+
+
+# ---------------------------------------------------------------------------
+# Weekly hours
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DayRows:
+    weekday: int
+    name: str
+    prefix: str
+    rows: list[WindowRow]
+
+
+class WeeklyHoursForm(NoColonMixin, WindowRowsMixin, forms.Form):
+    """The week grid: for each weekday, rows of start/end; saving replaces every window."""
+
+    def __init__(self, *args: Any, coach: Coach, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.coach = coach
+        existing: dict[int, list[tuple[time, time]]] = defaultdict(list)
+        for weekday, start, end in (
+            WeeklyHours.objects.filter(coach=coach)
+            .order_by("weekday", "start")
+            .values_list("weekday", "start", "end")
+        ):
+            existing[weekday].append((start, end))
+        for weekday in Weekday:
+            self.add_window_rows(f"day{weekday.value}", existing[weekday.value])
+
+    @property
+    def days(self) -> list[DayRows]:
+        return [
+            DayRows(
+                weekday.value, weekday.label, f"day{weekday.value}", self.window_rows(f"day{weekday.value}")
+            )
+            for weekday in Weekday
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self.windows = {
+            weekday.value: self.clean_windows(f"day{weekday.value}", weekday.label) for weekday in Weekday
+        }
+        return cleaned
+
+    def save(self) -> list[WeeklyHours]:
+        rows = [
+            WeeklyHours(coach=self.coach, weekday=weekday, start=start, end=end)
+            for weekday, windows in self.windows.items()
+            for start, end in windows
+        ]
+        # One transaction: a reader sees the old week or the new one, never half of each.
+        with transaction.atomic():
+            WeeklyHours.objects.filter(coach=self.coach).delete()
+            return WeeklyHours.objects.bulk_create(rows)
+
+
+# ---------------------------------------------------------------------------
+# Date overrides
+# ---------------------------------------------------------------------------
+class DateOverrideForm(NoColonMixin, WindowRowsMixin, forms.Form):
+    """One date: either unavailable all day, or its own windows (instead of the weekly hours)."""
+
+    date = forms.DateField(
+        label="Date",
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter a date like 2026-12-24."},
+    )
+    unavailable = forms.BooleanField(label="Unavailable all day", required=False)
+    note = forms.CharField(
+        label="Note (only you see it)", max_length=200, required=False, help_text="For example “Holiday”."
+    )
+
+    prefix_windows = "window"
+
+    def __init__(self, *args: Any, coach: Coach, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.coach = coach
+        self.today = today
+        self.fields["date"].widget.attrs["min"] = today.isoformat()
+        self.add_window_rows(self.prefix_windows, [])
+
+    @property
+    def rows(self) -> list[WindowRow]:
+        return self.window_rows(self.prefix_windows)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        day: date | None = cleaned.get("date")
+        if day is not None and day < self.today:
+            self.add_error("date", f"{format_day(day)} {day.year} has passed. Pick today or a later date.")
+            day = None
+        if day is not None and DateOverride.objects.filter(coach=self.coach, date=day).exists():
+            self.add_error(
+                "date", f"You already have an override on {format_day(day)}. Remove it first to change it."
+            )
+        day_name = format_day(day) if day else "This date"
+        self.windows = self.clean_windows(self.prefix_windows, day_name)
+        windows_given = any(
+            cleaned.get(name) is not None or name in self.errors
+            for n in range(self._window_row_counts[self.prefix_windows])
+            for name in (f"{self.prefix_windows}-{n}-start", f"{self.prefix_windows}-{n}-end")
+        )
+        if cleaned.get("unavailable") and windows_given:
+            self.add_error(
+                "unavailable",
+                "Choose either “unavailable all day” or windows, not both. Clear the windows "
+                "to take the day off, or untick “unavailable all day” to work those hours.",
+            )
+        elif not cleaned.get("unavailable") and not windows_given and not self.has_error("date"):
+            self.add_error("unavailable", "Tick “unavailable all day”, or add at least one window.")
+        return cleaned
+
+    def save(self) -> list[DateOverride]:
+        day, note = self.cleaned_data["date"], self.cleaned_data["note"]
+        if self.cleaned_data["unavailable"]:
+            rows = [DateOverride(coach=self.coach, date=day, note=note)]
+        else:
+            rows = [
+                DateOverride(coach=self.coach, date=day, start=s, end=e, note=note) for s, e in self.windows
+            ]
+        with transaction.atomic():
+            return DateOverride.objects.bulk_create(rows)

@@ -1,0 +1,38 @@
+"""Who may open the coach dashboard: signed-in coaches, each only over their own rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Concatenate, ParamSpec
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from coaching.models import Coach
+
+P = ParamSpec("P")
+
+CoachView = Callable[Concatenate[HttpRequest, Coach, P], HttpResponse]
+
+
+def coach_required(view: CoachView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+    """Pass the signed-in user's Coach to the view as its second argument.
+
+    Anonymous visitors go to the login page and come back; a signed-in person
+    without a coach profile gets a friendly 403 page instead of a bare error.
+    Views query through this one Coach, so another coach's rows are never in reach.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        coach = Coach.objects.filter(user=request.user).first()
+        if coach is None:
+            return render(request, "coaching/dashboard/not_a_coach.html", status=HTTPStatus.FORBIDDEN)
+        return view(request, coach, *args, **kwargs)
+
+    return wrapper
