@@ -58,6 +58,7 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(DEV_STAMP)
+	$(PY) manage.py migrate --noinput
 	$(PY) -m bench
 
 clean:

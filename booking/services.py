@@ -94,6 +94,8 @@ def booking_create(
     if timezone.is_naive(start):
         raise ValueError("start must be an aware datetime")
     start = start.astimezone(UTC)
+    if not offering.is_active:
+        raise SlotUnavailable("This call is not open for booking at the moment.")
     if idempotency_key:
         replay = _replay(idempotency_key, fingerprint)
         if replay is not None:

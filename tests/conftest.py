@@ -24,6 +24,14 @@ def _celery_eager() -> Iterator[None]:
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """Hashing test passwords with PBKDF2 costs ~0.3 s a user; tests don't need the strength."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Rate-limit counters and cached values never leak from one test into the next."""

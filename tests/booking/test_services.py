@@ -80,6 +80,13 @@ def test_it_refuses_a_time_that_is_not_a_free_slot(book, start) -> None:
     assert not Booking.objects.exists()
 
 
+def test_it_refuses_an_inactive_offering(book, offering: Offering) -> None:
+    offering.is_active = False
+    offering.save()
+    with pytest.raises(SlotUnavailable, match="not open for booking"):
+        book()
+
+
 def test_it_refuses_a_slot_taken_a_moment_ago(book) -> None:
     book()
     with pytest.raises(SlotUnavailable, match="just taken"):
