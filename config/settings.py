@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # In INSTALLED_APPS so /api/v1/docs serves Swagger UI from our static files, not a CDN.
+    "ninja",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
