@@ -6,3 +6,12 @@ from django.apps import AppConfig
 class BookingConfig(AppConfig):
     name = "booking"
     verbose_name = "Booking"
+
+    def ready(self) -> None:
+        from allauth.account.signals import email_confirmed
+        from django.contrib.auth.signals import user_logged_in
+
+        from booking import signals
+
+        email_confirmed.connect(signals.on_email_confirmed, dispatch_uid="booking.link_on_email_confirmed")
+        user_logged_in.connect(signals.on_user_logged_in, dispatch_uid="booking.link_on_login")

@@ -83,3 +83,11 @@ def test_it_has_landmarks_and_a_skip_link(client: Client) -> None:
         "<nav aria-label",
     ):
         assert needle in html
+
+
+@pytest.mark.django_db
+def test_it_points_favicon_ico_at_our_icon(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"].endswith("favicon.svg")
+    assert client.get(response["Location"]).status_code == HTTPStatus.OK

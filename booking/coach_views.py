@@ -1,0 +1,328 @@
+"""The coach's bookings in the dashboard: the list, pending approvals, a booking's detail,
+and actions (approve, decline, cancel, reschedule, completed, no-show).
+
+Every view gets the signed-in coach from ``coach_required`` and reads bookings only
+through that coach, so another coach's booking answers 404. Every action has a
+confirmation step: a GET shows what will happen, a POST does it through
+booking/services.py, and a refused change shows the service's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.timezones import is_valid_timezone
+from booking import selectors
+from booking.forms import BookingFilterForm, CancelForm, RescheduleForm, iso_utc, parse_start
+from booking.models import Booking, BookingEvent
+from booking.services import (
+    BookingError,
+    SlotUnavailable,
+    booking_approve,
+    booking_cancel,
+    booking_decline,
+    booking_mark_outcome,
+    booking_reschedule,
+)
+from booking.views import CallTime, ZoneChoice, booking_rows, moment_label, picker_context
+from coaching.models import Coach
+from coaching.permissions import coach_required
+from coaching.selectors import offering_slot_is_free
+
+BOOKINGS_PER_PAGE = 20
+PENDING_SHOWN = 10
+Status = Booking.Status
+
+
+@dataclass(frozen=True)
+class Action:
+    title: str  # the confirmation page's question
+    explain: str
+    button: str
+    done: str  # the message after it worked
+    run: Callable[[Booking, str, datetime], Booking]
+    asks_reason: bool = False
+    danger: bool = False
+
+
+ACTIONS: dict[str, Action] = {
+    "approve": Action(
+        title="Approve this booking?",
+        explain="The client gets a confirmation with the calendar invite.",
+        button="Approve booking",
+        done="Booking approved. The client has been told.",
+        run=lambda booking, reason, now: booking_approve(booking=booking, now=now),
+    ),
+    "decline": Action(
+        title="Decline this booking?",
+        explain="The time becomes free again and the client is told.",
+        button="Decline booking",
+        done="Booking declined. The client has been told.",
+        run=lambda booking, reason, now: booking_decline(booking=booking, reason=reason, now=now),
+        asks_reason=True,
+        danger=True,
+    ),
+    "cancel": Action(
+        title="Cancel this booking?",
+        explain="The time becomes free again, and the client gets a cancellation for their calendar.",
+        button="Cancel booking",
+        done="Booking cancelled. The client has been told.",
+        run=lambda booking, reason, now: booking_cancel(
+            booking=booking, by=BookingEvent.Actor.COACH, reason=reason, now=now
+        ),
+        asks_reason=True,
+        danger=True,
+    ),
+    "complete": Action(
+        title="Mark this call completed?",
+        explain="Records that the call took place.",
+        button="Mark completed",
+        done="Marked completed.",
+        run=lambda booking, reason, now: booking_mark_outcome(
+            booking=booking, outcome=Status.COMPLETED, now=now
+        ),
+    ),
+    "no-show": Action(
+        title="Mark this call a no-show?",
+        explain="Records that the client didn't come to the call.",
+        button="Mark no-show",
+        done="Marked no-show.",
+        run=lambda booking, reason, now: booking_mark_outcome(
+            booking=booking, outcome=Status.NO_SHOW, now=now
+        ),
+    ),
+}
+
+
+def available_actions(booking: Booking, now: datetime) -> list[str]:
+    """The actions that make sense for the booking now (the services check again)."""
+    actions = []
+    if booking.status == Status.PENDING and booking.start > now:
+        actions += ["approve", "decline"]
+    if booking.is_active:
+        actions += ["reschedule", "cancel"]
+    if booking.status in (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW) and booking.start <= now:
+        if booking.status != Status.COMPLETED:
+            actions.append("complete")
+        if booking.status != Status.NO_SHOW:
+            actions.append("no-show")
+    return actions
+
+
+def _booking_or_404(coach: Coach, reference: str) -> Booking:
+    booking = selectors.coach_booking_get(coach=coach, reference=reference[:16])
+    if booking is None:
+        raise Http404("No booking of yours with this reference.")
+    booking.coach = coach
+    booking.offering.coach = coach
+    return booking
+
+
+def _page_query(request: HttpRequest, page: int) -> str:
+    params = request.GET.copy()
+    params["page"] = str(page)
+    return "?" + urlencode(sorted((k, v) for k, v in params.items() if v))
+
+
+@coach_required
+@require_GET
+def booking_list(request: HttpRequest, coach: Coach) -> HttpResponse:
+    """Pending bookings to answer, then the filtered, paginated list."""
+    now = timezone.now()
+    filter_form = BookingFilterForm(request.GET or None, coach=coach)
+    filters = filter_form.filters()
+    page = Paginator(selectors.coach_bookings(coach=coach, now=now, **filters), BOOKINGS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    pending_qs = selectors.coach_pending_bookings(coach=coach, now=now)
+    pending = list(pending_qs[: PENDING_SHOWN + 1])
+
+    def coach_zone(booking: Booking) -> str:
+        return coach.time_zone
+
+    context = {
+        "section": "bookings",
+        "coach": coach,
+        "filter_form": filter_form,
+        "filters": filters,
+        "page": page,
+        "rows": booking_rows(page.object_list, coach_zone),
+        "pending_rows": booking_rows(pending[:PENDING_SHOWN], coach_zone),
+        "more_pending": len(pending) > PENDING_SHOWN,
+        "prev_query": _page_query(request, page.previous_page_number()) if page.has_previous() else "",
+        "next_query": _page_query(request, page.next_page_number()) if page.has_next() else "",
+        "coach_zone": coach.time_zone,
+    }
+    return render(request, "booking/dashboard/list.html", context)
+
+
+def _history(booking: Booking, zone_name: str) -> list[dict[str, str]]:
+    def when(iso: object) -> str:
+        start = parse_start(iso)
+        return str(CallTime.of(start, start + booking.offering.duration, zone_name)) if start else ""
+
+    rows = []
+    for event in selectors.booking_history(booking=booking):
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        note = ""
+        if event.kind == BookingEvent.Kind.RESCHEDULED:
+            note = f"From {when(detail.get('from'))} to {when(detail.get('to'))}"
+        elif event.kind == BookingEvent.Kind.CREATED and detail.get("start"):
+            note = f"For {when(detail.get('start'))}"
+        elif detail.get("reason"):
+            note = f"Reason: {detail['reason']}"
+        rows.append(
+            {
+                "kind": event.get_kind_display(),
+                "actor": event.get_actor_display(),
+                "at": moment_label(event.at, zone_name),
+                "at_iso": event.at.isoformat(),
+                "note": note,
+            }
+        )
+    return rows
+
+
+def _detail_context(booking: Booking, coach: Coach, now: datetime) -> dict[str, Any]:
+    return {
+        "section": "bookings",
+        "coach": coach,
+        "booking": booking,
+        "offering": booking.offering,
+        "coach_time": CallTime.of(booking.start, booking.end, coach.time_zone),
+        "client_time": CallTime.of(booking.start, booking.end, booking.client_time_zone),
+        "same_zone": booking.client_time_zone == coach.time_zone,
+        "actions": available_actions(booking, now),
+    }
+
+
+@coach_required
+@require_GET
+def booking_detail(request: HttpRequest, coach: Coach, reference: str) -> HttpResponse:
+    """One booking: times, client, intake answers, note, history and the actions open now."""
+    booking = _booking_or_404(coach, reference)
+    context = _detail_context(booking, coach, timezone.now())
+    # Stored as {question label: answer}; anything else (edited by hand in admin) shows nothing.
+    answers = booking.answers if isinstance(booking.answers, dict) else {}
+    context["answers"] = [(str(label), str(value)) for label, value in answers.items()]
+    context["history"] = _history(booking, coach.time_zone)
+    return render(request, "booking/dashboard/detail.html", context)
+
+
+@coach_required
+@require_http_methods(["GET", "POST"])
+def booking_action(request: HttpRequest, coach: Coach, reference: str, action: str) -> HttpResponse:
+    """GET: what the action will do, with a button. POST: do it."""
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404("No such action.")
+    booking = _booking_or_404(coach, reference)
+    now = timezone.now()
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    status = HTTPStatus.OK
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                spec.run(booking, form.cleaned_data["reason"] if spec.asks_reason else "", now)
+            except BookingError as exc:
+                error = exc.message
+                status = HTTPStatus.CONFLICT
+            else:
+                messages.success(request, spec.done)
+                return redirect("dashboard_booking", reference=booking.reference)
+        else:
+            status = HTTPStatus.BAD_REQUEST
+    context = _detail_context(booking, coach, now)
+    context.update({"action": action, "spec": spec, "form": form, "error": error})
+    return render(request, "booking/dashboard/confirm.html", context, status=status)
+
+
+@coach_required
+@require_http_methods(["GET", "POST"])
+def booking_reschedule_view(request: HttpRequest, coach: Coach, reference: str) -> HttpResponse:
+    """Pick a new free slot (GET), confirm it (GET ?start=), move the booking (POST)."""
+    booking = _booking_or_404(coach, reference)
+    now = timezone.now()
+    context = _detail_context(booking, coach, now)
+    raw_tz = request.GET.get("tz") or request.POST.get("tz", "")
+    zone_name = raw_tz if is_valid_timezone(raw_tz) else coach.time_zone
+    status = HTTPStatus.OK
+    if not booking.is_active:
+        context["error"] = "This booking is not active, so it cannot be moved."
+        return render(
+            request,
+            "booking/dashboard/reschedule.html",
+            context,
+            status=HTTPStatus.CONFLICT if request.method == "POST" else HTTPStatus.OK,
+        )
+
+    if request.method == "POST":
+        form = RescheduleForm(request.POST)
+        if form.is_valid():
+            try:
+                booking = booking_reschedule(
+                    booking=booking,
+                    new_start=form.cleaned_data["start"],
+                    by=BookingEvent.Actor.COACH,
+                    now=now,
+                )
+            except SlotUnavailable:
+                context["error"] = "This time was just taken or has passed. Please pick another time."
+                status = HTTPStatus.CONFLICT
+            except BookingError as exc:
+                context["error"] = exc.message
+                status = HTTPStatus.CONFLICT
+            else:
+                moved = CallTime.of(booking.start, booking.end, coach.time_zone)
+                messages.success(request, f"Booking moved to {moved}. The client gets an updated invite.")
+                return redirect("dashboard_booking", reference=booking.reference)
+        else:
+            context["error"] = "That isn't a valid time. Please pick one of the free times."
+            status = HTTPStatus.BAD_REQUEST
+    elif "start" in request.GET:
+        new_start = parse_start(request.GET.get("start"))
+        if new_start is None:
+            context["error"] = "That link doesn't name a valid time. Please pick one of the free times."
+            status = HTTPStatus.BAD_REQUEST
+        elif new_start == booking.start:
+            context["error"] = "The booking is already at this time. Please pick another time."
+        elif not offering_slot_is_free(offering=booking.offering, start=new_start, now=now):
+            context["error"] = "This time isn't free any more. Please pick another time."
+        else:
+            duration = booking.offering.duration
+            context.update(
+                {
+                    "new_time": CallTime.of(new_start, new_start + duration, zone_name),
+                    "new_client_time": CallTime.of(new_start, new_start + duration, booking.client_time_zone),
+                    "new_start": iso_utc(new_start),
+                    "zone_name": zone_name,
+                }
+            )
+            return render(request, "booking/dashboard/reschedule.html", context)
+
+    path = reverse("dashboard_booking_reschedule", kwargs={"reference": booking.reference})
+    context.update(
+        picker_context(
+            request,
+            offering=booking.offering,
+            choice=ZoneChoice(zone_name),
+            page_base=path,
+            slot_base=path,
+            now=now,
+        )
+    )
+    return render(request, "booking/dashboard/reschedule.html", context, status=status)

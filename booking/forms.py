@@ -1,0 +1,233 @@
+"""Forms of the booking pages: thin wrappers that validate input and name every problem.
+
+Nothing here changes a booking: views pass the cleaned data to booking/services.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+
+from accounts.models import User
+from accounts.timezones import validate_timezone
+from booking import intake
+from booking.models import Booking
+from booking.selectors import WHEN_CHOICES, WHEN_UPCOMING
+from coaching.models import Coach, Offering
+
+# ISO 8601 instants are short; anything longer is not one.
+MAX_START_LENGTH = 40
+MAX_REASON_LENGTH = 500
+# Datetimes this far out are nonsense for a booking and would overflow date arithmetic.
+_MIN_YEAR, _MAX_YEAR = 2000, 2999
+
+
+def parse_start(value: object) -> datetime | None:
+    """An aware UTC datetime from an ISO 8601 string with an offset (or Z), else None."""
+    if not isinstance(value, str) or not value or len(value) > MAX_START_LENGTH:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return None
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        return None
+    return parsed.astimezone(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """How pages put an instant in a link: ``2026-12-02T15:00:00Z`` (no ``+`` to escape)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_form_token() -> str:
+    """A one-time token for a booking form: a resubmission carries it and books nothing new."""
+    return secrets.token_urlsafe(24)
+
+
+class Form(forms.Form):
+    """Labels without Django's trailing colon: they sit above their fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class StartField(forms.CharField):
+    """A slot's start instant, carried as ISO 8601 in a hidden field."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", MAX_START_LENGTH)
+        kwargs.setdefault("error_messages", {"required": "Pick a time first."})
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return value
+        parsed = parse_start(value)
+        if parsed is None:
+            raise ValidationError(
+                "That isn't a valid time. Please pick one of the free times.", code="invalid"
+            )
+        return parsed
+
+    def run_validators(self, value: Any) -> None:
+        # The length validator applies to the string; the parsed value is a datetime.
+        return
+
+    def prepare_value(self, value: Any) -> Any:
+        return iso_utc(value) if isinstance(value, datetime) else value
+
+
+class BookingForm(Form):
+    """Name, email, the offering's intake questions, a note; start, zone and token hidden."""
+
+    start = StartField()
+    time_zone = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        validators=[validate_timezone],
+        error_messages={"required": "Pick a time zone."},
+    )
+    form_token = forms.CharField(
+        widget=forms.HiddenInput,
+        max_length=64,
+        validators=[
+            RegexValidator(r"^[A-Za-z0-9_-]{16,64}$", "This form has expired. Please send it again.")
+        ],
+        error_messages={"required": "This form has expired. Please send it again."},
+    )
+    name = forms.CharField(
+        label="Your name",
+        max_length=Booking._meta.get_field("client_name").max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="We send the confirmation and a link to change the booking here.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    note = forms.CharField(
+        label="Anything your coach should know? (optional)",
+        required=False,
+        max_length=Booking._meta.get_field("note").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, offering: Offering, user: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offering = offering
+        self.questions = intake.questions(offering)
+        if user is not None and user.is_authenticated:
+            # A signed-in client books under their account's address.
+            self.fields["email"].initial = user.email
+            self.fields["email"].disabled = True
+            self.fields["email"].help_text = "Your account's address: the booking is linked to your account."
+            if user.name and not self.initial.get("name"):
+                self.fields["name"].initial = user.name
+        # Intake questions go between the email and the note, in the coach's order.
+        note = self.fields.pop("note")
+        for question in self.questions:
+            self.fields[question["key"]] = self._question_field(question)
+        self.fields["note"] = note
+
+    @staticmethod
+    def _question_field(question: dict[str, Any]) -> forms.Field:
+        label = question["label"]
+        required = question["required"]
+        if question["type"] == "yes_no":
+            return forms.ChoiceField(
+                label=label,
+                required=required,
+                choices=(("yes", "Yes"), ("no", "No")),
+                widget=forms.RadioSelect,
+                error_messages={"required": "This question needs an answer."},
+            )
+        widget = forms.Textarea(attrs={"rows": 4}) if question["type"] == "long_text" else forms.TextInput
+        return forms.CharField(
+            label=label if required else f"{label} (optional)",
+            required=required,
+            max_length=intake.MAX_ANSWER_LENGTH,
+            widget=widget,
+            error_messages={"required": "This question needs an answer."},
+        )
+
+    @property
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[question["key"]] for question in self.questions]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        raw = {q["key"]: cleaned[q["key"]] for q in self.questions if q["key"] in cleaned}
+        if len(raw) == len(self.questions):
+            try:
+                cleaned["answers"] = intake.clean_answers(self.offering, raw)
+            except ValidationError as exc:
+                for key, messages in exc.message_dict.items():
+                    self.add_error(key if key in self.fields else None, messages)
+        return cleaned
+
+    def fingerprint_payload(self) -> dict[str, Any]:
+        """What makes two submissions the same request (for the idempotency check)."""
+        data = self.cleaned_data
+        return {
+            "offering": self.offering.pk,
+            "start": data["start"].isoformat(),
+            "name": data["name"],
+            "email": data["email"],
+            "time_zone": data["time_zone"],
+            "answers": data.get("answers", {}),
+            "note": data["note"],
+        }
+
+
+class CancelForm(Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=MAX_REASON_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shared with the other side in the cancellation email.",
+    )
+
+
+class RescheduleForm(Form):
+    start = StartField()
+
+
+class BookingFilterForm(Form):
+    """The coach dashboard's filters; read from the query string."""
+
+    when = forms.ChoiceField(label="When", choices=WHEN_CHOICES, required=False)
+    status = forms.ChoiceField(
+        label="Status", choices=(("", "Any status"), *Booking.Status.choices), required=False
+    )
+    offering = forms.ModelChoiceField(
+        label="Offering", queryset=Offering.objects.none(), required=False, empty_label="Any offering"
+    )
+
+    def __init__(self, *args: Any, coach: Coach, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["offering"].queryset = Offering.objects.filter(coach=coach).order_by("title")
+
+    def filters(self) -> dict[str, Any]:
+        """Valid filters, defaults for the rest (a bad value never breaks the list)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        offering = data.get("offering")
+        return {
+            "when": data.get("when") or WHEN_UPCOMING,
+            "status": data.get("status") or "",
+            "offering_id": offering.pk if offering else None,
+        }

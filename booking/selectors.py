@@ -1,0 +1,71 @@
+"""Reads for booking pages: a client's own bookings and a coach's own bookings.
+
+Every function takes the person whose rows it reads, so a view can never reach
+someone else's bookings through these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from accounts.models import User
+from booking.models import Booking, BookingEvent
+from coaching.models import Coach
+
+# The coach dashboard's "when" filter.
+WHEN_UPCOMING = "upcoming"
+WHEN_PAST = "past"
+WHEN_ALL = "all"
+WHEN_CHOICES = ((WHEN_UPCOMING, "Upcoming"), (WHEN_PAST, "Past"), (WHEN_ALL, "All"))
+
+
+def client_bookings(*, user: User, now: datetime, upcoming: bool) -> QuerySet[Booking]:
+    """The user's bookings (linked through ``client``): upcoming soonest first, past latest first.
+
+    A call is upcoming until it ends, so one in progress still shows its link.
+    """
+    qs = Booking.objects.filter(client=user).select_related("coach", "offering")
+    if upcoming:
+        return qs.filter(end__gt=now).order_by("start", "pk")
+    return qs.filter(end__lte=now).order_by("-start", "-pk")
+
+
+def coach_bookings(
+    *,
+    coach: Coach,
+    now: datetime,
+    when: str = WHEN_UPCOMING,
+    status: str = "",
+    offering_id: int | None = None,
+) -> QuerySet[Booking]:
+    """The coach's bookings, filtered; upcoming soonest first, otherwise latest first."""
+    qs = Booking.objects.filter(coach=coach).select_related("offering")
+    if status:
+        qs = qs.filter(status=status)
+    if offering_id is not None:
+        qs = qs.filter(offering_id=offering_id)
+    if when == WHEN_UPCOMING:
+        return qs.filter(end__gt=now).order_by("start", "pk")
+    if when == WHEN_PAST:
+        qs = qs.filter(end__lte=now)
+    return qs.order_by("-start", "-pk")
+
+
+def coach_pending_bookings(*, coach: Coach, now: datetime) -> QuerySet[Booking]:
+    """Bookings waiting for the coach's answer that can still be approved."""
+    return (
+        Booking.objects.filter(coach=coach, status=Booking.Status.PENDING, start__gt=now)
+        .select_related("offering")
+        .order_by("start", "pk")
+    )
+
+
+def coach_booking_get(*, coach: Coach, reference: str) -> Booking | None:
+    """One of the coach's bookings by reference; None for anyone else's."""
+    return Booking.objects.filter(coach=coach, reference=reference).select_related("offering").first()
+
+
+def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
+    return BookingEvent.objects.filter(booking=booking).order_by("at", "pk")
