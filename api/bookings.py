@@ -18,6 +18,7 @@ from api.schemas import (
     BookingOut,
     CancelIn,
     ErrorOut,
+    ValidationErrorOut,
     RescheduleIn,
     SlotTakenOut,
     isoformat_in,
@@ -70,7 +71,13 @@ def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Statu
 
 @router.post(
     "",
-    response={201: BookingOut, 409: SlotTakenOut | ErrorOut, 429: ErrorOut},
+    response={
+        422: ValidationErrorOut,
+        400: ErrorOut,
+        201: BookingOut,
+        409: SlotTakenOut | ErrorOut,
+        429: ErrorOut,
+    },
     summary="Book a free slot (send an Idempotency-Key header to make retries safe)",
 )
 def create_booking(request: HttpRequest, payload: BookingIn):
@@ -120,7 +127,11 @@ def _booking_or_404(request: HttpRequest, token: str) -> Booking:
     return booking
 
 
-@router.get("/{token}", response={200: BookingDetailOut, 404: ErrorOut, 429: ErrorOut}, summary="A booking")
+@router.get(
+    "/{token}",
+    response={422: ValidationErrorOut, 200: BookingDetailOut, 404: ErrorOut, 429: ErrorOut},
+    summary="A booking",
+)
 def get_booking(request: HttpRequest, token: str):
     if not manage_lookup_throttle().allow_request(request):
         return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
@@ -141,7 +152,14 @@ def get_booking(request: HttpRequest, token: str):
 
 @router.post(
     "/{token}/cancel",
-    response={200: BookingOut, 404: ErrorOut, 409: ErrorOut, 429: ErrorOut},
+    response={
+        422: ValidationErrorOut,
+        400: ErrorOut,
+        200: BookingOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        429: ErrorOut,
+    },
     summary="Cancel a booking (within the offering's notice)",
 )
 def cancel_booking(request: HttpRequest, token: str, payload: CancelIn | None = None):
@@ -158,7 +176,14 @@ def cancel_booking(request: HttpRequest, token: str, payload: CancelIn | None = 
 
 @router.post(
     "/{token}/reschedule",
-    response={200: BookingOut, 404: ErrorOut, 409: SlotTakenOut | ErrorOut, 429: ErrorOut},
+    response={
+        422: ValidationErrorOut,
+        400: ErrorOut,
+        200: BookingOut,
+        404: ErrorOut,
+        409: SlotTakenOut | ErrorOut,
+        429: ErrorOut,
+    },
     summary="Move a booking to another free slot (within the offering's policy)",
 )
 def reschedule_booking(request: HttpRequest, token: str, payload: RescheduleIn):

@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 
 from accounts.timezones import is_valid_timezone
 from api.errors import field_error
-from api.schemas import CoachOut, ErrorOut, SlotsOut, isoformat_in
+from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, isoformat_in
 from booking.intake import questions
 from coaching.models import Offering
 from coaching.selectors import coach_get_public, offering_free_slots
@@ -27,7 +27,11 @@ class SlotQuery(Schema):
     tz: str | None = None
 
 
-@router.get("/{coach}", response={200: CoachOut, 404: ErrorOut}, summary="A coach's profile and offerings")
+@router.get(
+    "/{coach}",
+    response={422: ValidationErrorOut, 200: CoachOut, 404: ErrorOut},
+    summary="A coach's profile and offerings",
+)
 def coach_detail(request: HttpRequest, coach: str):
     found = coach_get_public(slug=coach)
     if found is None:
@@ -55,7 +59,7 @@ def coach_detail(request: HttpRequest, coach: str):
 
 @router.get(
     "/{coach}/offerings/{offering}/slots",
-    response={200: SlotsOut, 404: ErrorOut},
+    response={422: ValidationErrorOut, 200: SlotsOut, 404: ErrorOut},
     summary="Free slots of an offering between two dates (end included)",
 )
 def offering_slots(request: HttpRequest, coach: str, offering: str, params: Query[SlotQuery]):

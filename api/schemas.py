@@ -115,6 +115,16 @@ class ErrorOut(Schema):
     detail: str
 
 
+class FieldErrorOut(Schema):
+    type: str
+    loc: list[str | int] = Field(description="Where the bad value is, e.g. ['body', 'payload', 'email']")
+    msg: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+
+
 class SlotTakenOut(Schema):
     detail: str
     next_free: list[str] = Field(description="The next free starts, ISO 8601")
