@@ -18,9 +18,9 @@ from api.schemas import (
     BookingOut,
     CancelIn,
     ErrorOut,
-    ValidationErrorOut,
     RescheduleIn,
     SlotTakenOut,
+    ValidationErrorOut,
     isoformat_in,
 )
 from booking.emails import manage_url
