@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import time
+from datetime import datetime, time
 
 import pytest
 from django.test import Client
 
 from accounts.models import User
+from booking.models import Booking
+from booking.services import booking_create
 from coaching.models import Coach, Offering
+from tests.booking.conftest import NOW, SLOT
 from tests.factories import CoachFactory, OfferingFactory, UserFactory, WeeklyHoursFactory
 
 
@@ -77,3 +80,20 @@ def coach_client(client: Client, coach: Coach) -> Client:
     """A test client signed in as the ``coach`` fixture's user."""
     client.force_login(coach.user)
     return client
+
+
+@pytest.fixture
+def book(offering: Offering):
+    """Book ``offering`` (or another) at ``start`` as a guest, with NOW pinned."""
+
+    def make(start: datetime = SLOT, *, on: Offering | None = None, **extra: object) -> Booking:
+        fields = {
+            "client_name": "Grace Hopper",
+            "client_email": "grace@example.com",
+            "client_time_zone": "Europe/Berlin",
+            "now": NOW,
+            **extra,
+        }
+        return booking_create(offering=on or offering, start=start, **fields).booking
+
+    return make

@@ -1,0 +1,82 @@
+"""A client can download everything about them and delete their account."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from booking.models import Booking
+from booking.services import booking_cancel
+from booking.tokens import booking_for_manage_token, manage_token
+from coaching.models import Coach
+from tests.booking.conftest import NOW, SLOT
+
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
+
+
+def test_it_exports_everything_about_the_client_as_json(client: Client, user: User, book) -> None:
+    """Bookings made while signed out with the same email are included, with history and answers."""
+    booking = book(client_email=user.email, note="About my career", client=None)
+    booking_cancel(booking=booking, by="client", reason="Clash", now=NOW)
+    book(SLOT + timedelta(hours=1), client_email="someone@example.com")
+    client.force_login(user)
+
+    response = client.get("/my/data/export/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Content-Disposition"].startswith('attachment; filename="my-data-')
+    data = json.loads(response.content)
+    assert data["account"]["email"] == user.email
+    assert [b["reference"] for b in data["bookings"]] == [booking.reference]
+    exported = data["bookings"][0]
+    assert exported["note"] == "About my career"
+    assert [h["what"] for h in exported["history"]] == ["created", "cancelled"]
+
+
+def test_it_deletes_a_client_and_anonymises_their_bookings(
+    client: Client, user: User, book, coach: Coach
+) -> None:
+    """Past bookings keep their time and status for the coach; upcoming ones are cancelled first."""
+    upcoming = book(client_email=user.email, client=user, note="private")
+    client.force_login(user)
+
+    page = client.get("/my/data/delete/")
+    assert page.status_code == HTTPStatus.OK
+    wrong = client.post("/my/data/delete/", {"confirm_email": "other@example.com"})
+    assert wrong.status_code == HTTPStatus.BAD_REQUEST
+    assert "not the email address of this account" in wrong.content.decode()
+    assert User.objects.filter(pk=user.pk).exists()
+
+    response = client.post("/my/data/delete/", {"confirm_email": user.email.upper()})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert not User.objects.filter(pk=user.pk).exists()
+    upcoming.refresh_from_db()
+    assert upcoming.status == Booking.Status.CANCELLED
+    assert upcoming.client_id is None
+    assert upcoming.client_name == "Deleted client"
+    assert user.email not in upcoming.client_email
+    assert upcoming.note == "" and upcoming.answers == {}
+    assert upcoming.start == SLOT
+    assert list(upcoming.events.values_list("kind", flat=True)) == ["created", "cancelled"]
+    assert booking_for_manage_token(manage_token(upcoming)) == upcoming  # a new key; the old link is dead
+    assert client.get("/my/data/").status_code == HTTPStatus.FOUND  # signed out
+
+
+def test_it_refuses_to_delete_a_coach(client: Client, coach: Coach) -> None:
+    client.force_login(coach.user)
+    response = client.post("/my/data/delete/", {"confirm_email": coach.user.email}, follow=True)
+    assert "ask the site" in response.content.decode()
+    assert User.objects.filter(pk=coach.user.pk).exists()
+
+
+@pytest.mark.parametrize("path", ["/my/data/", "/my/data/export/", "/my/data/delete/"])
+def test_it_requires_sign_in(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == HTTPStatus.FOUND
+    assert "/accounts/login/" in response["Location"]
