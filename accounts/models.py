@@ -48,6 +48,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_timezone],
         help_text="Remembered for showing times; empty until the client picks one.",
     )
+    # The key behind the client's calendar-feed link (booking/calendar_views.py):
+    # blank means no feed yet; a new key revokes the old link.
+    feed_key = models.CharField(max_length=32, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -133,3 +133,52 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key for booking {self.booking_id}"
+
+
+class EmailDelivery(models.Model):
+    """One email about one booking event to one recipient, and how sending it went.
+
+    booking/tasks.py creates the row before the first attempt: a retry finds it and
+    never mails again someone who already got the email, and an email that could
+    not be sent after the last retry stays here as ``failed`` for the coach to see.
+    ``last_error`` names the exception and the SMTP code, never an address or a name.
+    """
+
+    class Recipient(models.TextChoices):
+        CLIENT = "client", "Client"
+        COACH = "coach", "Coach"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Could not be sent"
+        # The booking was cancelled before this email about it went out: the
+        # cancellation's own email says what counts.
+        SKIPPED = "skipped", "Not needed any more"
+
+    event = models.ForeignKey(BookingEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # Also reachable through the event; stored so the dashboard lists a coach's
+    # failures with one join.
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="email_deliveries")
+    recipient = models.CharField(max_length=8, choices=Recipient.choices)
+    kind = models.CharField(max_length=32, help_text="Which email: booking-confirmed, booking-cancelled...")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A sending task claims the row until then (a conditional update), so two
+    # workers handed the same message never both send it.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "email deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="emaildelivery_one_per_recipient"),
+        ]
+        indexes = [models.Index(fields=["status", "last_attempt_at"], name="emaildelivery_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} for booking {self.booking_id}: {self.status}"

@@ -82,6 +82,10 @@ class Coach(models.Model):
     default_meeting_url = models.URLField(
         blank=True, help_text="Used when an offering has no link of its own."
     )
+    # The key behind the coach's calendar-feed link (booking/calendar_views.py): the
+    # link is an HMAC of the coach's id and this key, blank means no feed yet, and a
+    # new key revokes the old link.
+    feed_key = models.CharField(max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -253,10 +257,50 @@ class DateOverride(models.Model):
         return self.start is None
 
 
+class BusyCalendar(models.Model):
+    """A calendar the coach keeps elsewhere, by its secret iCal address.
+
+    coaching/busy_calendars.py fetches it every few minutes and turns its events into
+    BusyBlocks. The address is a secret (it opens the whole calendar): it is never
+    logged and the dashboard shows it shortened.
+    """
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="busy_calendars")
+    name = models.CharField(max_length=100)
+    url = models.CharField(max_length=2000, help_text="The calendar's secret address in iCal format.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_fetched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the calendar was last read successfully."
+    )
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # Validators from the last good answer, for a conditional GET.
+    etag = models.CharField(max_length=300, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    # The busy blocks cover events up to this instant (now + the longest horizon
+    # at the last full read); a "not modified" answer is only trusted while this
+    # still covers the horizon.
+    blocks_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("coach", "name", "id")
+
+    def __str__(self) -> str:
+        return f"{self.coach}: {self.name}"
+
+
 class BusyBlock(models.Model):
     """Time the coach is busy elsewhere (from a connected calendar): no slots there."""
 
     coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="busy_blocks")
+    calendar = models.ForeignKey(
+        BusyCalendar,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="blocks",
+        help_text="The connected calendar this block came from; empty for blocks added by hand.",
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
     source = models.CharField(max_length=200, blank=True, help_text="Where this block came from.")

@@ -19,4 +19,9 @@ app.conf.beat_schedule = {
         "task": "config.tasks.heartbeat",
         "schedule": 60.0,
     },
+    # Connected busy calendars (coaching/tasks.py): one refresh per calendar every 10 minutes.
+    "refresh-busy-calendars": {
+        "task": "coaching.tasks.refresh_all_busy_calendars",
+        "schedule": 600.0,
+    },
 }

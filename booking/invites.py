@@ -1,0 +1,289 @@
+"""iCalendar for bookings: the invite that goes with every booking email, and the feeds.
+
+Pure functions: a booking (with ``coach``, ``coach.user`` and ``offering`` loaded) and
+``now`` in, bytes out; no queries and no clock reads.
+
+What calendars need to accept an invite and keep it up to date (RFC 5545/5546, and
+what Google, Outlook and Apple Calendar actually do with it):
+
+- one UID per booking for its whole life, derived from its reference and the site's
+  domain, so a reschedule or a cancellation updates the event already in the
+  calendar instead of adding another;
+- SEQUENCE from ``booking.sequence``, which the services raise on every change the
+  organizer makes (time, status): a calendar ignores a message older than what it has;
+- METHOD:REQUEST for a new or changed booking, METHOD:CANCEL with STATUS:CANCELLED
+  (and no alarm) when it is cancelled or declined; a plain ``.ics`` "add to calendar"
+  file is never enough, because a later cancellation would not remove it;
+- every instant in UTC (``...Z``), so no VTIMEZONE is needed and no client guesses;
+- ORGANIZER is the coach and ATTENDEE the client.
+
+A booking waiting for the coach's approval goes out as a REQUEST with STATUS:TENTATIVE:
+the time is held in the client's calendar (marked tentative) at once, approval sends
+the same UID again as CONFIRMED, and a decline sends a CANCEL that removes it.
+
+The ATTENDEE is PARTSTAT=ACCEPTED, RSVP=FALSE: the client chose the time themselves,
+and replies would go to the coach's mailbox, where nothing acts on them. Changes are
+made from the manage link in the description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.urls import reverse
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText
+
+from booking.models import Booking
+from booking.tokens import manage_token
+from coaching.models import Offering
+
+Method = Literal["REQUEST", "CANCEL"]
+Audience = Literal["client", "coach"]
+
+METHODS: frozenset[str] = frozenset({"REQUEST", "CANCEL"})
+# Statuses in which a booking no longer takes place: its invite is a CANCEL.
+CANCELLED_STATUSES = frozenset({Booking.Status.CANCELLED, Booking.Status.DECLINED})
+ALARM_BEFORE = timedelta(minutes=15)
+# How often subscribed calendars should come back for a feed (RFC 7986 and the
+# older X-PUBLISHED-TTL that Outlook reads).
+FEED_REFRESH = timedelta(minutes=15)
+
+
+# ---------------------------------------------------------------------------
+# Facts about a booking that invites, emails and calendar links share
+# ---------------------------------------------------------------------------
+def manage_url(booking: Booking) -> str:
+    """The client's link to see, move or cancel the booking (no login needed)."""
+    return f"{settings.SITE_URL}/b/{manage_token(booking)}/"
+
+
+def dashboard_url(booking: Booking) -> str:
+    """The coach's page for the booking."""
+    return settings.SITE_URL + reverse("dashboard_booking", kwargs={"reference": booking.reference})
+
+
+def booking_uid(booking: Booking) -> str:
+    """The booking's iCalendar UID: the same in every invite and feed, through every change.
+
+    Built from the reference (the booking's public id, unique and never changed)
+    rather than the database id, which would tell clients how many bookings there are.
+    """
+    return f"{booking.reference.lower()}@{settings.SITE_DOMAIN}"
+
+
+def current_method(booking: Booking) -> Method:
+    """The invite that describes the booking as it is now."""
+    return "CANCEL" if booking.status in CANCELLED_STATUSES else "REQUEST"
+
+
+def _is_web_url(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value.strip()
+
+
+def meeting_url(booking: Booking) -> str:
+    """The video link: the offering's own, else the coach's default; "" for phone and in-person calls."""
+    offering = booking.offering
+    if offering.location_kind != Offering.LocationKind.VIDEO:
+        return ""
+    details = offering.location_details.strip()
+    if _is_web_url(details):
+        return details
+    default = booking.coach.default_meeting_url.strip()
+    return default if _is_web_url(default) else ""
+
+
+def location_text(booking: Booking) -> str:
+    """What goes in LOCATION: the link, the phone number or the address."""
+    offering = booking.offering
+    details = offering.location_details.strip()
+    kind = offering.location_kind
+    if kind == Offering.LocationKind.VIDEO:
+        return meeting_url(booking) or details or "Video call"
+    if kind == Offering.LocationKind.PHONE:
+        return f"Phone: {details}" if details else "Phone call"
+    return details or "In person"
+
+
+def event_summary(booking: Booking, *, audience: Audience) -> str:
+    """``Intro call with Ada Lovelace`` for the client; with the client's name for the coach."""
+    other = booking.client_name if audience == "coach" else booking.coach.display_name
+    return f"{booking.offering.title} with {other}"
+
+
+def event_description(booking: Booking, *, audience: Audience) -> str:
+    lines: list[str] = []
+    status = booking.status
+    if status == Booking.Status.PENDING:
+        waiting_for = "your approval" if audience == "coach" else f"{booking.coach.display_name}'s approval"
+        lines.append(f"Waiting for {waiting_for}.")
+    elif status in CANCELLED_STATUSES:
+        lines.append(
+            "This call was declined." if status == Booking.Status.DECLINED else "This call was cancelled."
+        )
+    lines.append(event_summary(booking, audience=audience) + ".")
+    if audience == "coach":
+        lines.append(f"Client: {booking.client_name} <{booking.client_email}>")
+    link = meeting_url(booking)
+    if link:
+        lines.append(f"Join: {link}")
+    elif booking.offering.location_kind != Offering.LocationKind.VIDEO:
+        lines.append(location_text(booking))
+    if audience == "coach":
+        lines.append(f"Open in your dashboard: {dashboard_url(booking)}")
+    elif status not in CANCELLED_STATUSES:
+        lines.append(f"See, move or cancel: {manage_url(booking)}")
+    lines.append(f"Reference: {booking.reference}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------
+def _param_text(value: str) -> str:
+    """A name fit for a quoted parameter (CN) that every parser reads back the same.
+
+    icalendar quotes the value, so commas, semicolons and colons are safe. Double
+    quotes, line breaks and carets would need RFC 6868's ``^'``, ``^n`` and ``^^``,
+    which Outlook and vobject do not decode: they are replaced instead. The exact
+    name is kept in SUMMARY and DESCRIPTION, which use ordinary text escaping.
+    """
+    text = value.replace('"', "'").replace("^", " ")
+    return " ".join(text.split())
+
+
+def _address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = _param_text(name)
+    for key, param in params.items():
+        address.params[key] = param
+    return address
+
+
+def _calendar(*, method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{settings.SITE_DOMAIN}//Coaching Calls//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    return calendar
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("booking times must be aware datetimes")
+    return value.astimezone(UTC)
+
+
+def _event(
+    booking: Booking,
+    *,
+    now: datetime,
+    audience: Audience,
+    cancelled: bool,
+    with_people: bool,
+) -> Event:
+    event = Event()
+    event.add("uid", booking_uid(booking))
+    event.add("sequence", booking.sequence)
+    event.add("dtstamp", _utc(now))
+    event.add("dtstart", _utc(booking.start))
+    event.add("dtend", _utc(booking.end))
+    if booking.created_at:
+        event.add("created", _utc(booking.created_at))
+    if booking.updated_at:
+        event.add("last-modified", _utc(booking.updated_at))
+    event.add("summary", vText(event_summary(booking, audience=audience)))
+    event.add("description", vText(event_description(booking, audience=audience)))
+    event.add("location", vText(location_text(booking)))
+    link = meeting_url(booking)
+    if link:
+        event.add("url", link)
+    if cancelled:
+        status = "CANCELLED"
+    elif booking.status == Booking.Status.PENDING:
+        status = "TENTATIVE"
+    else:
+        status = "CONFIRMED"
+    event.add("status", status)
+    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    if with_people:
+        coach = booking.coach
+        event.add("organizer", _address(coach.user.email, coach.display_name))
+        event.add(
+            "attendee",
+            _address(
+                booking.client_email,
+                booking.client_name,
+                CUTYPE="INDIVIDUAL",
+                ROLE="REQ-PARTICIPANT",
+                PARTSTAT="ACCEPTED",
+                RSVP="FALSE",
+            ),
+        )
+    return event
+
+
+def _alarm(booking: Booking, *, audience: Audience) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -ALARM_BEFORE)
+    alarm.add("description", vText(f"Soon: {event_summary(booking, audience=audience)}"))
+    return alarm
+
+
+# ---------------------------------------------------------------------------
+# Invites
+# ---------------------------------------------------------------------------
+def invite_calendar(
+    booking: Booking, *, method: Method, now: datetime, audience: Audience = "client"
+) -> Calendar:
+    """The iTIP message for ``booking``: a VCALENDAR with METHOD and one VEVENT."""
+    if method not in METHODS:
+        raise ValueError(f"method must be REQUEST or CANCEL, not {method!r}")
+    cancelled = method == "CANCEL"
+    calendar = _calendar(method=method)
+    event = _event(booking, now=now, audience=audience, cancelled=cancelled, with_people=True)
+    if not cancelled:
+        event.add_component(_alarm(booking, audience=audience))
+    calendar.add_component(event)
+    return calendar
+
+
+def invite_bytes(booking: Booking, *, method: Method, now: datetime, audience: Audience = "client") -> bytes:
+    """The invite as iCalendar bytes (UTF-8, CRLF line ends, lines folded at 75 octets)."""
+    return invite_calendar(booking, method=method, now=now, audience=audience).to_ical()
+
+
+# ---------------------------------------------------------------------------
+# Feeds
+# ---------------------------------------------------------------------------
+def feed_bytes(bookings: Iterable[Booking], *, audience: Audience, name: str, now: datetime) -> bytes:
+    """A subscription feed: one VEVENT per booking, METHOD:PUBLISH.
+
+    Cancelled and declined bookings stay in the feed as STATUS:CANCELLED for a while
+    (the caller decides how long), so that calendars that copied the event drop it.
+    Feeds carry no ORGANIZER, ATTENDEE or alarm: a subscribed calendar shows events;
+    it should not offer to answer them or ring for them.
+    """
+    calendar = _calendar(method="PUBLISH")
+    calendar.add("x-wr-calname", vText(name))
+    calendar.add("name", vText(name))
+    calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
+    for booking in bookings:
+        calendar.add_component(
+            _event(
+                booking,
+                now=now,
+                audience=audience,
+                cancelled=booking.status in CANCELLED_STATUSES,
+                with_people=False,
+            )
+        )
+    return calendar.to_ical()
