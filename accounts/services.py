@@ -17,12 +17,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from booking.emails import ANONYMISED_EMAIL
 from booking.models import Booking, BookingEvent
 from booking.services import BookingError, booking_cancel
 from booking.tokens import new_manage_key
 
 ANONYMOUS_NAME = "Deleted client"
-ANONYMOUS_EMAIL = "deleted@invalid.invalid"
 
 
 class AccountDeletionRefused(Exception):
@@ -123,7 +123,7 @@ def user_delete(*, user: User, now: datetime | None = None) -> int:
         count = _client_bookings(user).update(
             client=None,
             client_name=ANONYMOUS_NAME,
-            client_email=ANONYMOUS_EMAIL,
+            client_email=ANONYMISED_EMAIL,
             note="",
             answers={},
             manage_key=new_manage_key(),  # the old manage links stop working

@@ -100,11 +100,18 @@ def is_superseded(kind: str, booking: Booking) -> bool:
     return kind in REQUEST_KINDS and booking.status in invites.CANCELLED_STATUSES
 
 
+# Set on the bookings of a client who deleted their account (accounts/services.py).
+ANONYMISED_EMAIL = "deleted@invalid.invalid"
+
+
 def deliveries_for_event(event: BookingEvent) -> list[tuple[str, str]]:
     """``(recipient, kind)`` for each email ``event`` causes; none for completed, no-show, link reset."""
     kind = _kind_for_event(event)
     if kind is None or is_superseded(kind, event.booking):
         return []
+    if event.booking.client_email == ANONYMISED_EMAIL:
+        # The client closed their account: only the coach hears about it.
+        return [(Recipient.COACH, kind)]
     return [(Recipient.CLIENT, kind), (Recipient.COACH, kind)]
 
 

@@ -26,7 +26,12 @@ def questions(offering: Offering) -> list[dict[str, Any]]:
             continue
         kind = raw.get("type") if raw.get("type") in TYPES else "text"
         result.append(
-            {"key": f"q{index}", "label": str(raw["label"]).strip(), "type": kind, "required": bool(raw.get("required"))}
+            {
+                "key": f"q{index}",
+                "label": str(raw["label"]).strip(),
+                "type": kind,
+                "required": bool(raw.get("required")),
+            }
         )
     return result
 

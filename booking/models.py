@@ -111,9 +111,17 @@ class BookingEvent(models.Model):
     at = models.DateTimeField()
     # Structured facts only (old/new start, reason); never rendered strings.
     detail = models.JSONField(default=dict, blank=True)
+    # Set once booking.tasks.notify_booking_event has planned this event's emails;
+    # an event left without it had its message lost and is swept up again.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("booking", "at", "id")
+        indexes = [
+            models.Index(
+                fields=["at"], condition=Q(notified_at__isnull=True), name="bookingevent_unnotified"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.kind} by {self.actor}"

@@ -366,4 +366,6 @@ def _record(
     event = BookingEvent.objects.create(booking=booking, kind=kind, actor=actor, at=now, detail=detail or {})
     from booking import tasks
 
-    transaction.on_commit(lambda: tasks.notify_booking_event.delay(event.pk))
+    # robust: with the broker down the booking still stands and the request still
+    # answers; booking.tasks.sweep_unsent_emails enqueues the event once it is back.
+    transaction.on_commit(lambda: tasks.notify_booking_event.delay(event.pk), robust=True)

@@ -91,6 +91,7 @@ def notify_booking_event(event_id: int) -> None:
             # a row that was never attempted is enqueued again.
             if created or (delivery.status == EmailDelivery.Status.PENDING and delivery.attempts == 0):
                 to_send.append(delivery.pk)
+        BookingEvent.objects.filter(pk=event.pk).update(notified_at=timezone.now())
     # The rows are committed now (a task runs in autocommit): each send can find its row.
     for delivery_id in to_send:
         send_booking_email.delay(delivery_id)
@@ -168,6 +169,50 @@ def send_booking_email(self, delivery_id: int) -> None:
         delivery.kind,
         delivery.recipient,
     )
+
+
+# An event normally has its deliveries within seconds; one without them after this
+# long lost its message (broker down at commit time) and is enqueued again.
+SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_WINDOW = timedelta(days=2)
+
+
+@shared_task(ignore_result=True)
+def sweep_unsent_emails() -> int:
+    """Beat, every minute: re-enqueue email work whose broker message was lost.
+
+    - events that never got their EmailDelivery rows (the enqueue after commit failed);
+    - deliveries still pending whose send or retry message is overdue (a broker that
+      lost its queue, a worker killed before acking under the filesystem transport).
+    Sends claim their row with a conditional update, so enqueuing twice is harmless.
+    """
+    now = timezone.now()
+    event_ids = list(
+        BookingEvent.objects.filter(
+            at__gte=now - SWEEP_WINDOW,
+            at__lt=now - SWEEP_GRACE,
+            notified_at__isnull=True,
+        )
+        .order_by()
+        .values_list("pk", flat=True)[:500]
+    )
+    overdue = now - SWEEP_GRACE - timedelta(seconds=_retry_max_seconds())
+    delivery_ids = list(
+        EmailDelivery.objects.filter(status=EmailDelivery.Status.PENDING, created_at__gte=now - SWEEP_WINDOW)
+        .filter(
+            Q(attempts=0, created_at__lt=now - SWEEP_GRACE) | Q(attempts__gt=0, last_attempt_at__lt=overdue)
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
+        .order_by()
+        .values_list("pk", flat=True)[:500]
+    )
+    for event_id in event_ids:
+        notify_booking_event.delay(event_id)
+    for delivery_id in delivery_ids:
+        send_booking_email.delay(delivery_id)
+    if event_ids or delivery_ids:
+        logger.warning("sweep: re-enqueued %d events and %d emails", len(event_ids), len(delivery_ids))
+    return len(event_ids) + len(delivery_ids)
 
 
 def _finish(delivery_id: int, *, status: str, error: str | None = None, sent: bool = False) -> None:

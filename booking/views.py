@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import User
 from accounts.timezones import is_valid_timezone, timezone_names
 from booking import selectors
+from booking.calendar_links import calendar_links
 from booking.forms import BookingForm, CancelForm, RescheduleForm, iso_utc, new_form_token, parse_start
 from booking.models import Booking, BookingEvent
 from booking.services import (
@@ -558,6 +559,7 @@ def _booking_context(request: HttpRequest, booking: Booking, token: str) -> dict
         "manage_path": manage_path,
         "manage_link": request.build_absolute_uri(manage_path),
         "invite_path": f"{manage_path}invite.ics",
+        "calendar_links": calendar_links(booking) if booking.is_active else {},
         "coach_email": coach.user.email,
         "is_pending": booking.status == Booking.Status.PENDING,
         "is_active": booking.is_active,

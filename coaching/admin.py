@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from coaching.models import BusyBlock, Coach, DateOverride, Offering, WeeklyHours
+from coaching.models import BusyBlock, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
 
 
 class OfferingInline(admin.TabularInline):
@@ -60,3 +60,12 @@ class BusyBlockAdmin(admin.ModelAdmin):
     list_display = ("coach", "start", "end", "source")
     list_select_related = ("coach",)
     date_hierarchy = "start"
+
+
+@admin.register(BusyCalendar)
+class BusyCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "coach", "last_fetched_at", "last_error_at")
+    list_select_related = ("coach",)
+    search_fields = ("name", "coach__display_name")
+    # The secret feed URL is the coach's; keep it out of list pages.
+    exclude = ("url",)

@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "task": "config.tasks.heartbeat",
         "schedule": 60.0,
     },
+    # Email work whose broker message was lost (booking/tasks.py).
+    "sweep-unsent-emails": {
+        "task": "booking.tasks.sweep_unsent_emails",
+        "schedule": 60.0,
+    },
     # Connected busy calendars (coaching/tasks.py): one refresh per calendar every 10 minutes.
     "refresh-busy-calendars": {
         "task": "coaching.tasks.refresh_all_busy_calendars",

@@ -537,3 +537,15 @@ def test_it_does_not_link_bookings_of_an_unverified_address_on_sign_in(client: C
     client.force_login(person)
     booking.refresh_from_db()
     assert booking.client is None
+
+
+@pytest.mark.django_db
+def test_it_offers_google_and_outlook_links_on_the_confirmation(client, book) -> None:
+    """The confirmation page links to Google Calendar and Outlook with the call's times."""
+    from booking.tokens import manage_token
+
+    booking = book()
+    html = client.get(f"/b/{manage_token(booking)}/confirmed/").content.decode()
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in html
+    assert "outlook.live.com" in html
+    assert "20261202T150000Z" in html
