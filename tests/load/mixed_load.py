@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.server import fresh_database, free_port, gunicorn, manage, stack_env  # noqa: E402
+from bench.server import free_port, fresh_database, gunicorn, manage, stack_env  # noqa: E402
 from bench.smtp_sink import smtp_sink  # noqa: E402
 
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
@@ -91,7 +91,7 @@ class Client:
 
 
 def user_loop(port: int, stats: Stats, deadline: float, budget: Iterator[int], seed: int) -> None:
-    rng = random.Random(seed)  # noqa: S311 - load pattern, not a secret
+    rng = random.Random(seed)
     client = Client(port, stats)
     today = date.today()  # noqa: DTZ011 - a window of dates, as a browser would send
     while time.monotonic() < deadline and next(budget, None) is not None:
