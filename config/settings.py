@@ -193,7 +193,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Coaches' busy-calendar feeds (coaching/busy_calendars.py): loopback only for tests.
 BUSY_CALENDAR_ALLOW_LOOPBACK = env.bool("BUSY_CALENDAR_ALLOW_LOOPBACK", default=False)
+BUSY_CALENDAR_TIMEOUT = env.float("BUSY_CALENDAR_TIMEOUT", default=15.0)
+BUSY_CALENDAR_MAX_BYTES = env.int("BUSY_CALENDAR_MAX_BYTES", default=10 * 1024 * 1024)
 
 # ---------------------------------------------------------------------------
 # Email
