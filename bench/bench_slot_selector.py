@@ -12,10 +12,7 @@ Reproduce: .venv/bin/python -m bench bench_slot_selector
 
 from __future__ import annotations
 
-import gc
 import random
-import statistics
-import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
@@ -23,6 +20,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from bench.bench_slot_engine import median_ms
 from booking.models import Booking
 from coaching.models import BusyBlock, Coach, DateOverride, Offering, WeeklyHours
 from coaching.selectors import offering_free_slots
@@ -112,17 +110,7 @@ def _measure(offering_id: int, runs: int = 200) -> tuple[float, int, int]:
         once()
     with CaptureQueriesContext(connection) as queries:
         slots = once()
-    samples = []
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(runs):
-            t0 = clock.perf_counter_ns()
-            once()
-            samples.append(clock.perf_counter_ns() - t0)
-    finally:
-        gc.enable()
-    return statistics.median(samples) / 1e6, len(queries), len(slots)
+    return median_ms(once, runs), len(queries), len(slots)
 
 
 def _unapplied_migrations() -> int:
