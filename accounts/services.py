@@ -21,6 +21,7 @@ from booking.emails import ANONYMISED_EMAIL
 from booking.models import Booking, BookingEvent
 from booking.services import BookingError, booking_cancel
 from booking.tokens import new_manage_key
+from coaching.models import Subscriber
 
 ANONYMOUS_NAME = "Deleted client"
 
@@ -31,13 +32,22 @@ class AccountDeletionRefused(Exception):
         self.message = message
 
 
+def _user_emails(user: User) -> list[str]:
+    """The account's address and every verified one, lower-cased."""
+    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return sorted({email.lower() for email in [*verified, user.email]})
+
+
 def _client_bookings(user: User) -> QuerySet[Booking]:
-    emails = list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
-    emails.append(user.email)
     query = Q(client=user)
-    for email in emails:
+    for email in _user_emails(user):
         query |= Q(client_email__iexact=email)
     return Booking.objects.filter(query)
+
+
+def _subscriptions(user: User) -> QuerySet[Subscriber]:
+    # Subscriber emails are stored lower-cased (coaching/community.py).
+    return Subscriber.objects.filter(email__in=_user_emails(user))
 
 
 def user_export_data(*, user: User) -> dict[str, Any]:
@@ -84,6 +94,18 @@ def user_export_data(*, user: User) -> dict[str, Any]:
             for b in bookings
         ],
     }
+    data["community_memberships"] = [
+        {
+            "coach": sub.coach.display_name,
+            "status": sub.status,
+            "first_name": sub.first_name,
+            "consent": sub.consent_text,
+            "consented_at": sub.consented_at.isoformat(),
+            "confirmed_at": sub.confirmed_at.isoformat() if sub.confirmed_at else None,
+            "unsubscribed_at": sub.unsubscribed_at.isoformat() if sub.unsubscribed_at else None,
+        }
+        for sub in _subscriptions(user).select_related("coach").order_by("coach__display_name")
+    ]
     if user.is_coach:
         coach = user.coach
         data["coach_profile"] = {
@@ -120,6 +142,8 @@ def user_delete(*, user: User, now: datetime | None = None) -> int:
                         reason="The client closed their account.",
                         now=now,
                     )
+        # Community memberships go entirely: the person asked us to forget them.
+        _subscriptions(user).delete()
         count = _client_bookings(user).update(
             client=None,
             client_name=ANONYMOUS_NAME,

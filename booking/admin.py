@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey
+from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
+from booking.services import reminders_retry
 
 
 class BookingEventInline(admin.TabularInline):
@@ -54,3 +57,74 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
     list_display = ("key", "booking", "created_at")
     search_fields = ("key", "booking__reference")
     raw_id_fields = ("booking",)
+
+
+class ReminderStatusFilter(admin.SimpleListFilter):
+    """Failed reminders first: they are what someone has to look at."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [*Reminder.Status.choices, ("all", "All")]
+
+    def choices(self, changelist):  # type: ignore[no-untyped-def]
+        for value, title in self.lookup_choices:
+            yield {
+                "selected": self._current() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": title,
+            }
+
+    def _current(self) -> str:
+        return self.value() or Reminder.Status.FAILED
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> QuerySet[Reminder]:
+        current = self._current()
+        return queryset if current == "all" else queryset.filter(status=current)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Reminders and follow-ups; the list opens on the failed ones, with a retry action.
+
+    Rows change only through booking/services.py and booking/tasks.py, so every field
+    is read-only here.
+    """
+
+    list_display = ("booking", "kind", "recipient", "due_at", "status", "attempts", "last_error", "sent_at")
+    list_filter = (ReminderStatusFilter, "recipient", "kind")
+    search_fields = ("booking__reference",)
+    list_select_related = ("booking",)
+    date_hierarchy = "due_at"
+    actions = ("retry",)
+    readonly_fields = (
+        "booking",
+        "recipient",
+        "kind",
+        "due_at",
+        "status",
+        "generation",
+        "attempts",
+        "last_error",
+        "claim",
+        "claimed_at",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected failed reminders")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Reminder]) -> None:
+        count = reminders_retry(queryset=queryset)
+        if count:
+            self.message_user(
+                request,
+                f"{count} reminder{'s' if count != 1 else ''} will be sent at the next dispatch (within a minute).",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, "None of the selected reminders had failed.", messages.WARNING)

@@ -25,9 +25,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.timezones import is_valid_timezone
-from booking import selectors
+from booking import reminders, selectors
 from booking.forms import BookingFilterForm, CancelForm, RescheduleForm, iso_utc, parse_start
-from booking.models import Booking, BookingEvent
+from booking.models import Booking, BookingEvent, Reminder
 from booking.services import (
     BookingError,
     SlotUnavailable,
@@ -196,6 +196,37 @@ def _history(booking: Booking, zone_name: str) -> list[dict[str, str]]:
     return rows
 
 
+# Reminder states as the booking page shows them: a label and the badge's look.
+REMINDER_BADGES = {
+    Reminder.Status.SCHEDULED: "pending",
+    Reminder.Status.SENDING: "pending",
+    Reminder.Status.SENT: "confirmed",
+    Reminder.Status.CANCELLED: "cancelled",
+    Reminder.Status.FAILED: "declined",
+}
+
+
+def _reminders(booking: Booking, zone_name: str) -> list[dict[str, Any]]:
+    """The booking's reminders and follow-up, soonest first, with their state for the coach."""
+    rows = []
+    for reminder in Reminder.objects.filter(booking=booking).order_by("due_at", "pk"):
+        shown_at = reminder.sent_at if reminder.status == Reminder.Status.SENT else reminder.due_at
+        rows.append(
+            {
+                "what": reminders.describe_kind(reminder.kind),
+                "to": "You" if reminder.recipient == Reminder.Recipient.COACH else "Client",
+                "status": reminder.get_status_display(),
+                "badge": REMINDER_BADGES.get(reminder.status, "pending"),
+                "failed": reminder.status == Reminder.Status.FAILED,
+                "at": moment_label(shown_at or reminder.due_at, zone_name),
+                "at_iso": (shown_at or reminder.due_at).isoformat(),
+                "attempts": reminder.attempts,
+                "error": reminder.last_error,
+            }
+        )
+    return rows
+
+
 def _detail_context(booking: Booking, coach: Coach, now: datetime) -> dict[str, Any]:
     return {
         "section": "bookings",
@@ -219,6 +250,8 @@ def booking_detail(request: HttpRequest, coach: Coach, reference: str) -> HttpRe
     answers = booking.answers if isinstance(booking.answers, dict) else {}
     context["answers"] = [(str(label), str(value)) for label, value in answers.items()]
     context["history"] = _history(booking, coach.time_zone)
+    context["reminders"] = _reminders(booking, coach.time_zone)
+    context["reminders_failed"] = sum(1 for row in context["reminders"] if row["failed"])
     return render(request, "booking/dashboard/detail.html", context)
 
 

@@ -10,6 +10,12 @@ own actions, for the copy of the event in the coach's calendar.
 Templates come in threes per kind and recipient:
 ``emails/<kind>-<recipient>-subject.txt``, ``-body.txt`` and ``-body.html``.
 
+Reminders and the follow-up (``build_reminder_message``) are plain
+multipart/alternative emails without an invite: the booking's invite already sits
+in the recipient's calendar, and a REQUEST attached to a reminder would only show
+"accept / decline" buttons again. Each carries a Message-ID of its own (the row and
+its generation), so a resend after a worker crash is recognisably the same email.
+
 The MIME tree of every message (built explicitly by ``InviteEmail``)::
 
     multipart/mixed
@@ -36,21 +42,24 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from booking import invites
+from booking import invites, reminders
 from booking.invites import dashboard_url, location_text, manage_url, meeting_url
-from booking.models import Booking, BookingEvent, EmailDelivery
+from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
 
 __all__ = [
     "KIND_LABELS",
     "InviteEmail",
     "build_message",
+    "build_reminder_message",
     "deliveries_for_event",
     "is_superseded",
     "manage_url",
     "messages_for_event",
+    "reminder_message_id",
 ]
 
 RECEIVED = "booking-received"
@@ -235,3 +244,54 @@ def messages_for_event(event: BookingEvent, *, now: datetime | None = None) -> l
         build_message(event, recipient, kind, now=frozen_now)
         for recipient, kind in deliveries_for_event(event)
     ]
+
+
+# ---------------------------------------------------------------------------
+# Reminders and the follow-up
+# ---------------------------------------------------------------------------
+def reminder_message_id(reminder: Reminder) -> str:
+    """The same for every attempt at one reminder email; a reschedule's new email gets a new one."""
+    return f"<reminder-{reminder.pk}-{reminder.generation}@{settings.SITE_DOMAIN}>"
+
+
+def book_again_url(booking: Booking) -> str:
+    """The offering's public page, where the client books the next session."""
+    path = reverse("offering_page", kwargs={"coach": booking.coach.slug, "offering": booking.offering.slug})
+    return settings.SITE_URL + path
+
+
+def build_reminder_message(reminder: Reminder, *, now: datetime) -> EmailMultiAlternatives:
+    """The reminder (or follow-up) email for ``reminder``, in its recipient's time zone."""
+    booking = reminder.booking
+    coach = booking.coach
+    for_coach = reminder.recipient == Recipient.COACH
+    zone_name = coach.time_zone if for_coach else booking.client_time_zone
+    name = "follow-up" if reminder.kind == reminders.FOLLOW_UP else "reminder"
+    context = {
+        "kind": name,
+        "recipient": reminder.recipient,
+        "booking": booking,
+        "coach": coach,
+        "offering": booking.offering,
+        "when": When.of(booking.start, booking.end, zone_name),
+        "lead": reminders.describe_lead(booking.start - now),
+        "manage_url": manage_url(booking),
+        "dashboard_url": dashboard_url(booking),
+        "book_again_url": book_again_url(booking),
+        "meeting_url": meeting_url(booking),
+        "location": location_text(booking),
+        "site_url": settings.SITE_URL,
+        "SITE_NAME": settings.SITE_NAME,
+    }
+    subject, text, html = _render(f"{name}-{reminder.recipient}", context)
+    to = coach.user.email if for_coach else booking.client_email
+    reply_to = booking.client_email if for_coach else coach.user.email
+    message = EmailMultiAlternatives(
+        subject,
+        text,
+        to=[to],
+        reply_to=[reply_to],
+        headers={"Message-ID": reminder_message_id(reminder), "Auto-Submitted": "auto-generated"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message

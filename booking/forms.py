@@ -18,6 +18,7 @@ from accounts.timezones import validate_timezone
 from booking import intake
 from booking.models import Booking
 from booking.selectors import WHEN_CHOICES, WHEN_UPCOMING
+from coaching.community_forms import consent_label
 from coaching.models import Coach, Offering
 
 # ISO 8601 instants are short; anything longer is not one.
@@ -124,10 +125,17 @@ class BookingForm(Form):
         max_length=Booking._meta.get_field("note").max_length,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Opt-in to the coach's email community: unchecked unless ticked, and confirmed by
+    # email before anything is sent (coaching/community.py). Its label is the consent text.
+    join_community = forms.BooleanField(required=False, help_text="We’ll email you a link to confirm first.")
 
     def __init__(self, *args: Any, offering: Offering, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.offering = offering
+        if offering.coach.community_enabled:
+            self.fields["join_community"].label = consent_label(offering.coach)
+        else:
+            del self.fields["join_community"]
         self.questions = intake.questions(offering)
         if user is not None and user.is_authenticated:
             # A signed-in client books under their account's address.

@@ -190,3 +190,70 @@ class EmailDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} for booking {self.booking_id}: {self.status}"
+
+
+class Reminder(models.Model):
+    """One reminder (or the follow-up) of one booking to one recipient: the database is its queue.
+
+    Rows are written by booking/services.py in the booking's own transactions (created
+    when a booking is confirmed, moved on reschedule, cancelled on cancel and decline)
+    and sent by booking/tasks.py: a beat task claims due rows (``scheduled`` ->
+    ``sending``) and a send task per row delivers the email and marks it ``sent``.
+    No Celery message is ever scheduled hours ahead; a lost message is harmless,
+    because the row, not the message, says what is still to do.
+
+    ``claim`` is the token of whoever holds a ``sending`` row: the dispatch run that
+    claimed it, then the send attempt (a new token, so a duplicate message for the
+    same claim finds nothing to do). ``claimed_at`` starts the lease: a row still
+    ``sending`` after the lease lost its worker and is claimed again.
+
+    ``generation`` counts how often a reschedule armed the row again after it had
+    left ``scheduled`` (sent, claimed, failed or cancelled): a new email for a new
+    time. It is part of the Message-ID, so each email has its own, while every
+    attempt at one email (a retry, admin's retry, a resend after a crash) carries
+    the same.
+    """
+
+    class Recipient(models.TextChoices):
+        CLIENT = "client", "Client"
+        COACH = "coach", "Coach"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Could not be sent"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.CharField(max_length=8, choices=Recipient.choices)
+    # "before-<minutes>" for a reminder that many minutes before the start (see
+    # booking/reminders.py), "follow-up" for the email after the call.
+    kind = models.CharField(max_length=24)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    generation = models.PositiveSmallIntegerField(default=1)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # The kind of failure and the SMTP code, or why it was not sent; never an address.
+    last_error = models.CharField(max_length=300, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("due_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "recipient", "kind"], name="reminder_one_per_kind"),
+        ]
+        indexes = [
+            # The dispatch query (status = 'scheduled' AND due_at <= now ORDER BY due_at)
+            # is a scan of this index, which holds only the rows still to send.
+            models.Index(fields=["due_at"], condition=Q(status="scheduled"), name="reminder_due"),
+            # Leases that ran out: status = 'sending' AND claimed_at < now - lease.
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="reminder_sending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} for booking {self.booking_id}: {self.status}"

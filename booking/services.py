@@ -8,6 +8,11 @@ effects with ``transaction.on_commit`` so nothing is sent for a write that did n
 commit. On PostgreSQL the exclusion constraint is the last line of defence: if two
 writers ever got past the re-check, the database refuses the second and the caller
 gets ``SlotUnavailable``, never a 500.
+
+Reminders (invariant 5) are rows written in the same transactions: planned when a
+booking is confirmed (created confirmed, or approved), matched to the new time on
+reschedule, cancelled on cancel and decline; booking/reminders.py decides which and
+when, booking/tasks.py sends them.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from booking.models import Booking, BookingEvent, IdempotencyKey
+from booking import reminders
+from booking.models import Booking, BookingEvent, IdempotencyKey, Reminder
 from booking.tokens import new_manage_key, new_reference
 from coaching.models import Coach, Offering
 from coaching.selectors import offering_slot_is_free
@@ -132,6 +139,8 @@ def booking_create(
                 IdempotencyKey.objects.create(
                     key=idempotency_key, fingerprint=fingerprint or "", booking=booking
                 )
+            if booking.status == Status.CONFIRMED:
+                _plan_reminders(booking, now=now, new=True)
             _record(booking, BookingEvent.Kind.CREATED, Actor.CLIENT, now, {"start": start.isoformat()})
     except IntegrityError as exc:
         if _is_overlap(exc):
@@ -156,6 +165,7 @@ def booking_approve(*, booking: Booking, now: datetime | None = None) -> Booking
         booking.status = Status.CONFIRMED
         booking.sequence += 1
         booking.save(update_fields=["status", "sequence", "updated_at"])
+        _plan_reminders(booking, now=now)
         _record(booking, BookingEvent.Kind.APPROVED, Actor.COACH, now)
     return booking
 
@@ -172,6 +182,7 @@ def booking_decline(*, booking: Booking, reason: str = "", now: datetime | None 
         booking.cancelled_by = Actor.COACH
         booking.sequence += 1
         booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
+        _cancel_reminders(booking, now=now)
         _record(booking, BookingEvent.Kind.DECLINED, Actor.COACH, now, {"reason": reason})
     return booking
 
@@ -192,6 +203,7 @@ def booking_cancel(*, booking: Booking, by: str, reason: str = "", now: datetime
         booking.cancelled_by = by
         booking.sequence += 1
         booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
+        _cancel_reminders(booking, now=now)
         _record(booking, BookingEvent.Kind.CANCELLED, by, now, {"reason": reason})
     return booking
 
@@ -243,6 +255,9 @@ def booking_reschedule(
                     "updated_at",
                 ]
             )
+            if booking.status == Status.CONFIRMED:
+                # A pending booking has no reminders yet: approval plans them.
+                _plan_reminders(booking, now=now)
             _record(
                 booking,
                 BookingEvent.Kind.RESCHEDULED,
@@ -284,6 +299,24 @@ def booking_reset_manage_link(*, booking: Booking, now: datetime | None = None) 
         booking.save(update_fields=["manage_key", "updated_at"])
         _record(booking, BookingEvent.Kind.LINK_RESET, Actor.COACH, now)
     return booking
+
+
+def reminders_retry(*, queryset: QuerySet[Reminder], now: datetime | None = None) -> int:
+    """Send failed reminders again at the next dispatch (admin's "retry" action); returns how many.
+
+    The same email: same generation, so the same Message-ID. The send task checks the
+    booking again, so a reminder for a call that was cancelled or has started is not sent.
+    """
+    now = now or timezone.now()
+    return queryset.filter(status=Reminder.Status.FAILED).update(
+        status=Reminder.Status.SCHEDULED,
+        due_at=now,
+        attempts=0,
+        last_error="",
+        claim="",
+        claimed_at=None,
+        updated_at=now,
+    )
 
 
 # --- Policy: what a client may do from their link -------------------------------------
@@ -358,6 +391,70 @@ def _replay(key: str, fingerprint: str | None) -> BookingCreated | None:
 def _is_overlap(exc: IntegrityError) -> bool:
     cause = exc.__cause__
     return getattr(getattr(cause, "diag", None), "constraint_name", None) == "booking_no_overlap_per_coach"
+
+
+def _plan_reminders(booking: Booking, *, now: datetime, new: bool = False) -> None:
+    """Make the booking's reminder rows match its time (booking/reminders.py decides which).
+
+    Runs inside the caller's transaction with the booking locked. The booking's rows
+    are locked too, so a dispatch run claims a row before this reads it or after
+    this commits, never in between (on PostgreSQL its SKIP LOCKED passes over them;
+    on SQLite the IMMEDIATE transaction already keeps everyone else out).
+    """
+    offering = booking.offering
+    planned = reminders.plan_reminders(
+        offsets=reminders.offsets_for(offering.reminder_offsets),
+        follow_up=offering.follow_up_enabled,
+        start=booking.start,
+        end=booking.end,
+        now=now,
+    )
+    existing = (
+        []
+        if new
+        else [
+            reminders.Existing(*row)
+            for row in Reminder.objects.select_for_update()
+            .filter(booking=booking)
+            .order_by("pk")
+            .values_list("pk", "recipient", "kind", "status")
+        ]
+    )
+    changes = reminders.reconcile(existing, planned)
+    if changes.create:
+        Reminder.objects.bulk_create(
+            Reminder(booking=booking, recipient=p.recipient, kind=p.kind, due_at=p.due_at)
+            for p in changes.create
+        )
+    for pk, due_at in changes.move:
+        Reminder.objects.filter(pk=pk).update(due_at=due_at, updated_at=now)
+    for pk, due_at in changes.rearm:
+        Reminder.objects.filter(pk=pk).update(
+            status=Reminder.Status.SCHEDULED,
+            due_at=due_at,
+            generation=F("generation") + 1,
+            attempts=0,
+            last_error="",
+            claim="",
+            claimed_at=None,
+            sent_at=None,
+            updated_at=now,
+        )
+    if changes.cancel:
+        Reminder.objects.filter(pk__in=changes.cancel).update(
+            status=Reminder.Status.CANCELLED, claim="", updated_at=now
+        )
+
+
+def _cancel_reminders(booking: Booking, *, now: datetime) -> None:
+    """The booking is off: what has not gone out never will.
+
+    A row a worker has claimed ("sending") is cancelled too; the send task checks the
+    row again before sending and finds nothing to do.
+    """
+    Reminder.objects.filter(
+        booking=booking, status__in=(Reminder.Status.SCHEDULED, Reminder.Status.SENDING)
+    ).update(status=Reminder.Status.CANCELLED, claim="", updated_at=now)
 
 
 def _record(

@@ -12,6 +12,8 @@ Email flow (invariant 6, nothing lost on failure):
    backoff and jitter; a permanent refusal (5xx for the address) or the last retry
    marks the row ``failed``, which the coach's dashboard lists.
 
+Reminder flow (invariant 5, exactly once): see "Reminders" below.
+
 Logs carry ids, references and error classes only: no names, no addresses.
 """
 
@@ -19,17 +21,18 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from booking import emails
-from booking.models import BookingEvent, EmailDelivery
+from booking import emails, reminders
+from booking.models import BookingEvent, EmailDelivery, Reminder
 
 logger = logging.getLogger(__name__)
 
@@ -261,3 +264,232 @@ def describe_error(exc: BaseException) -> str:
     else:
         text = "Could not reach the mail server"
     return f"{text}{suffix} [{type(exc).__name__}]"
+
+
+# ---------------------------------------------------------------------------
+# Reminders
+# ---------------------------------------------------------------------------
+# The database is the queue: a Reminder row says what is to be sent and when, and
+# no Celery message is ever scheduled ahead of time (no ``eta``, no countdown).
+#
+# 1. ``dispatch_due_reminders`` (beat, every minute) claims due rows in one short
+#    transaction: ``scheduled`` -> ``sending`` with a fresh claim token and
+#    ``claimed_at``; on PostgreSQL the rows are picked with SELECT ... FOR UPDATE
+#    SKIP LOCKED, so overlapping runs split the work instead of waiting for each
+#    other; elsewhere a conditional UPDATE (``status = 'scheduled'``) decides, and
+#    the token tells which rows this run won. After commit it enqueues one
+#    ``send_reminder`` per row it won.
+# 2. ``send_reminder`` starts its attempt with a conditional UPDATE that swaps the
+#    dispatch's token for its own: a second message for the same claim (a broker
+#    redelivery, an overlapping run) finds nothing to do. It then checks the booking
+#    (cancelled after the claim? the call already started?), builds and sends the
+#    email, and marks the row sent, again conditionally on its own token.
+# 3. A row still ``sending`` when its lease runs out lost its worker (killed, or its
+#    message was lost with the broker): the next dispatch claims it again. The lease
+#    is longer than the task's hard time limit, so a live attempt is never overtaken.
+#    Should a worker die after the mail server accepted an email but before the row
+#    was marked, the email is sent again with the same Message-ID: the one case a
+#    recipient could see twice, and recognisably the same message.
+# 4. An SMTP error puts the row back to ``scheduled`` a little later (exponential
+#    backoff with jitter, minutes at most), and the next dispatch after that time
+#    tries again; after the last attempt, or on a permanent 5xx refusal, the row is
+#    ``failed``: the coach's booking page and admin list it, and admin can retry it.
+
+# Longer than the hard time limit of one attempt (CELERY_TASK_TIME_LIMIT, 300 s), so a
+# live attempt is never overtaken; it assumes the machines' clocks agree within minutes.
+REMINDER_LEASE = timedelta(minutes=10)
+# Rows claimed per transaction: short locks, and a backlog still drains quickly
+# because a full batch enqueues the next run at once.
+DISPATCH_BATCH = 500
+# Attempts at one email: 5 retries over about 15 minutes (30 s doubling, with jitter).
+MAX_REMINDER_ATTEMPTS = 6
+
+
+def claim_due_reminders(*, now: datetime, limit: int = DISPATCH_BATCH) -> list[tuple[int, str]]:
+    """Claim up to ``limit`` due reminders (and lapsed leases); return ``(id, claim)`` for each won.
+
+    The sends are enqueued when the claim commits (robust: with the broker down the
+    rows stay claimed, and the lease brings them back).
+    """
+    token = secrets.token_hex(8)
+    lapsed_before = now - REMINDER_LEASE
+    due = Reminder.objects.filter(status=Reminder.Status.SCHEDULED, due_at__lte=now).order_by("due_at")
+    lapsed = Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=lapsed_before).order_by(
+        "claimed_at"
+    )
+    with transaction.atomic():
+        ids = _pick(due, limit)
+        if len(ids) < limit:
+            ids += _pick(lapsed, limit - len(ids))
+        if not ids:
+            return []
+        Reminder.objects.filter(pk__in=ids).filter(
+            Q(status=Reminder.Status.SCHEDULED, due_at__lte=now)
+            | Q(status=Reminder.Status.SENDING, claimed_at__lt=lapsed_before)
+        ).update(status=Reminder.Status.SENDING, claim=token, claimed_at=now, updated_at=now)
+        won = list(
+            Reminder.objects.filter(pk__in=ids, status=Reminder.Status.SENDING, claim=token).values_list(
+                "pk", flat=True
+            )
+        )
+        claimed = [(pk, token) for pk in won]
+        transaction.on_commit(lambda: _enqueue_sends(claimed), robust=True)
+    return claimed
+
+
+def _pick(queryset, limit: int) -> list[int]:  # type: ignore[no-untyped-def]
+    if connection.features.has_select_for_update_skip_locked:
+        # Rows another run has locked are skipped, not waited for.
+        queryset = queryset.select_for_update(skip_locked=True)
+    return list(queryset.values_list("pk", flat=True)[:limit])
+
+
+def _enqueue_sends(claimed: list[tuple[int, str]]) -> None:
+    for done, (reminder_id, claim) in enumerate(claimed):
+        try:
+            send_reminder.delay(reminder_id, claim)
+        except Exception:
+            # The broker is away: don't wait for it once per row. The rest stay
+            # claimed until their lease runs out, then a dispatch claims them again.
+            logger.exception("reminders: %d of %d sends not enqueued", len(claimed) - done, len(claimed))
+            return
+
+
+@shared_task(ignore_result=True)
+def dispatch_due_reminders() -> int:
+    """Beat, every minute: claim the reminders that are due and enqueue one send each.
+
+    A full batch enqueues the next run at once, so a backlog drains without waiting
+    for the next tick. Overlapping runs are safe: each row is claimed by one of them.
+    """
+    frozen_now = timezone.now()
+    claimed = claim_due_reminders(now=frozen_now, limit=DISPATCH_BATCH)
+    if len(claimed) >= DISPATCH_BATCH:
+        transaction.on_commit(dispatch_due_reminders.delay, robust=True)
+    if claimed:
+        logger.info("reminders: claimed %d", len(claimed))
+    return len(claimed)
+
+
+@shared_task(ignore_result=True)
+def send_reminder(reminder_id: int, claim: str) -> str:
+    """Send one claimed reminder, at most once per claim; returns what happened (for logs and tests)."""
+    now = timezone.now()
+    attempt = secrets.token_hex(8)
+    started = Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.SENDING, claim=claim).update(
+        claim=attempt, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not started:
+        # Sent, cancelled, moved, or claimed again since: someone else has it.
+        return "stale"
+    reminder = (
+        Reminder.objects.select_related("booking__coach__user", "booking__offering")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if reminder is None:
+        return "stale"  # the booking was deleted meanwhile
+    booking = reminder.booking
+    if reminder.attempts > MAX_REMINDER_ATTEMPTS:
+        # Every earlier attempt died with its worker; don't try forever.
+        _finish_reminder(
+            reminder_id, attempt, status=Reminder.Status.FAILED, error="The sending worker kept stopping."
+        )
+        logger.error("reminder %s (booking %s): failed, no attempt finished", reminder_id, booking.reference)
+        return "failed"
+    problem = reminders.send_problem(
+        kind=reminder.kind,
+        recipient=reminder.recipient,
+        booking_status=booking.status,
+        start=booking.start,
+        follow_up_enabled=booking.offering.follow_up_enabled,
+        client_gone=booking.client_email == emails.ANONYMISED_EMAIL,
+        now=now,
+    )
+    if problem is not None:
+        status, reason = problem
+        _finish_reminder(reminder_id, attempt, status=status, error=reason)
+        logger.info("reminder %s (booking %s): not sent, %s", reminder_id, booking.reference, status)
+        return status
+    try:
+        message = emails.build_reminder_message(reminder, now=now)
+        message.send()
+    except RETRYABLE as exc:
+        error = describe_error(exc)
+        if _is_permanent(exc) or reminder.attempts >= MAX_REMINDER_ATTEMPTS:
+            _finish_reminder(reminder_id, attempt, status=Reminder.Status.FAILED, error=error)
+            logger.error(
+                "reminder %s (booking %s, %s to %s): failed for good after %d attempts: %s",
+                reminder_id,
+                booking.reference,
+                reminder.kind,
+                reminder.recipient,
+                reminder.attempts,
+                error,
+            )
+            return "failed"
+        delay = retry_delay(reminder.attempts - 1)
+        _finish_reminder(
+            reminder_id,
+            attempt,
+            status=Reminder.Status.SCHEDULED,
+            error=error,
+            due_at=now + timedelta(seconds=delay),
+        )
+        logger.warning(
+            "reminder %s (booking %s): attempt %d failed (%s), again in %.0f s",
+            reminder_id,
+            booking.reference,
+            reminder.attempts,
+            error,
+            delay,
+        )
+        return "retry"
+    except Exception as exc:
+        # A bug, not the mail server: the row must not stay "sending" for the lease to retry it forever.
+        _finish_reminder(
+            reminder_id,
+            attempt,
+            status=Reminder.Status.FAILED,
+            error=f"Unexpected error [{type(exc).__name__}]",
+        )
+        raise
+    if not _finish_reminder(reminder_id, attempt, status=Reminder.Status.SENT, sent_at=now):
+        # Cancelled or moved while the email was on its way; the row says what happens next.
+        logger.warning(
+            "reminder %s (booking %s): sent, but changed meanwhile", reminder_id, booking.reference
+        )
+    else:
+        logger.info(
+            "reminder %s (booking %s, %s to %s): sent",
+            reminder_id,
+            booking.reference,
+            reminder.kind,
+            reminder.recipient,
+        )
+    return "sent"
+
+
+def _finish_reminder(
+    reminder_id: int,
+    attempt: str,
+    *,
+    status: str,
+    error: str | None = None,
+    sent_at: datetime | None = None,
+    due_at: datetime | None = None,
+) -> bool:
+    """End an attempt, only if the row is still this attempt's (a cancel or a move since wins)."""
+    fields: dict[str, object] = {"status": status, "claim": "", "updated_at": timezone.now()}
+    if error is not None:
+        fields["last_error"] = error[:300]
+    if sent_at is not None:
+        fields["sent_at"] = sent_at
+        fields["last_error"] = ""
+    if due_at is not None:
+        fields["due_at"] = due_at
+    return bool(
+        Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.SENDING, claim=attempt).update(
+            **fields
+        )
+    )

@@ -44,7 +44,8 @@ from booking.services import (
 )
 from booking.tokens import booking_for_manage_token, manage_token
 from coaching.availability import local_day_bounds
-from coaching.models import Offering
+from coaching.community import subscriber_subscribe
+from coaching.models import Offering, Subscriber
 from coaching.selectors import next_free_slots, offering_free_slots, offering_slot_is_free
 from config.ratelimit import booking_create_throttle, manage_lookup_throttle
 
@@ -514,6 +515,16 @@ def _book_post(request: HttpRequest, *, offering: Offering, user: User | None, n
         return _render_booking_form(form=form, problem=exc.message, status=HTTPStatus.CONFLICT, **render_form)
     if user is not None:
         remember_zone(user, data["time_zone"])
+    if data.get("join_community"):
+        # A pending subscriber and a confirmation email: double opt-in, as from the signup form.
+        subscriber_subscribe(
+            coach=offering.coach,
+            email=data["email"],
+            first_name=data["name"].split()[0] if data["name"].split() else "",
+            source=Subscriber.Source.BOOKING,
+            consent_text=form.fields["join_community"].label,
+            now=now,
+        )
     return redirect("booking_confirmed", token=manage_token(result.booking))
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.timezones import timezone_names, validate_timezone
+from booking.reminders import DEFAULT_OFFSETS
 from coaching.models import Coach, DateOverride, Offering, Weekday, WeeklyHours
 
 # Rows shown per day (weekly hours) or per override without JavaScript; blank rows
@@ -31,7 +32,8 @@ MAX_QUESTIONS = 20
 
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 30 * 24 * 60
-DEFAULT_REMINDERS = {"client": [1440, 60], "coach": [60]}
+# The offsets used when an offering sets none (booking/reminders.py is the source).
+DEFAULT_REMINDERS = {recipient: list(minutes) for recipient, minutes in DEFAULT_OFFSETS.items()}
 
 
 def _hhmm(value: time) -> str:
@@ -305,6 +307,7 @@ class OfferingForm(NoColonMixin, forms.ModelForm):
             "horizon_days",
             "daily_cap",
             "requires_approval",
+            "follow_up_enabled",
             "is_active",
             "is_listed",
         )
@@ -320,12 +323,14 @@ class OfferingForm(NoColonMixin, forms.ModelForm):
             "location_kind": "Where",
             "is_active": "Active: clients can book it",
             "is_listed": "Listed on your public page",
+            "follow_up_enabled": "Follow-up email after the call",
         }
         help_texts = {
             "slug": "Part of the booking link. Letters, numbers and hyphens; made from the title if blank.",
             "buffer_before_minutes": "Kept free before each call.",
             "buffer_after_minutes": "Kept free after each call.",
             "daily_cap": "Blank for no limit.",
+            "follow_up_enabled": "An hour after the call, the client gets a thank-you with a link to book again.",
         }
         error_messages = {
             "duration_minutes": {"min_value": "A call lasts at least 5 minutes."},
@@ -342,7 +347,8 @@ class OfferingForm(NoColonMixin, forms.ModelForm):
         self.coach = coach
         self.today = today
         self.fields["slug"].required = False
-        offsets = self.instance.reminder_offsets if self.instance.pk else DEFAULT_REMINDERS
+        # An offering saved with {} uses the defaults (booking/reminders.py): show them.
+        offsets = (self.instance.reminder_offsets if self.instance.pk else None) or DEFAULT_REMINDERS
         self.fields["client_reminders"].initial = format_reminder_offsets(offsets.get("client", []))
         self.fields["coach_reminders"].initial = format_reminder_offsets(offsets.get("coach", []))
         # A post without the formset's management form leaves the questions as they are.

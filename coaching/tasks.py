@@ -40,3 +40,8 @@ def refresh_all_busy_calendars() -> None:
         refresh_busy_calendar.apply_async((calendar_id,), expires=REFRESH_EVERY_SECONDS)
         count += 1
     logger.info("refresh_all_busy_calendars: %d calendars enqueued", count)
+
+
+# The email community's tasks live in their own module; importing it here registers
+# them with Celery, whose autodiscovery only looks for tasks.py.
+from coaching import community_tasks  # noqa: E402, F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -22,6 +23,20 @@ app.conf.beat_schedule = {
     # Email work whose broker message was lost (booking/tasks.py).
     "sweep-unsent-emails": {
         "task": "booking.tasks.sweep_unsent_emails",
+        "schedule": 60.0,
+    },
+    # Reminders and follow-ups that are due (booking/tasks.py): the rows are the
+    # queue, so this tick is the only clock; nothing is scheduled hours ahead. At the
+    # start of every minute, because due times fall on whole minutes (slot times minus
+    # whole minutes): a reminder due at 14:00 goes at 14:00, not up to a minute later.
+    "dispatch-due-reminders": {
+        "task": "booking.tasks.dispatch_due_reminders",
+        "schedule": crontab(),
+    },
+    # Email community (coaching/community_tasks.py): lost confirmation emails and
+    # broadcasts that stopped making progress are picked up again.
+    "sweep-community": {
+        "task": "coaching.community_tasks.sweep_community",
         "schedule": 60.0,
     },
     # Connected busy calendars (coaching/tasks.py): one refresh per calendar every 10 minutes.

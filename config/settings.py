@@ -251,6 +251,7 @@ if not RATE_LIMITS_ENABLED:
 # Per client address (config/ratelimit.py).
 BOOKING_CREATE_RATE = env.str("BOOKING_CREATE_RATE", default="10/m")
 MANAGE_LOOKUP_RATE = env.str("MANAGE_LOOKUP_RATE", default="60/m")
+COMMUNITY_SIGNUP_RATE = env.str("COMMUNITY_SIGNUP_RATE", default="5/m")
 # Which X-Forwarded-For entry is the client: only trusted behind our own proxy.
 NINJA_NUM_PROXIES = 1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 

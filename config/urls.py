@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("booking.calendar_urls")),
     path("", include("coaching.calendar_urls")),
+    path("", include("coaching.community_urls")),
     path("", include("booking.urls")),
     # Public coach pages catch /<slug>/, so they come last.
     path("", include("coaching.urls")),

@@ -80,3 +80,25 @@ def test_it_requires_sign_in(client: Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == HTTPStatus.FOUND
     assert "/accounts/login/" in response["Location"]
+
+
+def test_it_exports_and_deletes_community_memberships(client: Client, user: User, coach: Coach) -> None:
+    """Subscriptions under the user's email are in the export and gone after deletion."""
+    from coaching.models import Subscriber
+
+    Subscriber.objects.create(
+        coach=coach,
+        email=user.email.lower(),
+        first_name="Grace",
+        status=Subscriber.Status.CONFIRMED,
+        consent_text="Yes, send me tips.",
+        consented_at=NOW,
+        key="k" * 32,
+    )
+    client.force_login(user)
+    data = json.loads(client.get("/my/data/export/").content)
+    assert [m["status"] for m in data["community_memberships"]] == ["confirmed"]
+    assert data["community_memberships"][0]["consent"] == "Yes, send me tips."
+
+    client.post("/my/data/delete/", {"confirm_email": user.email})
+    assert not Subscriber.objects.filter(email=user.email.lower()).exists()

@@ -25,6 +25,8 @@ DEMO_OFFERINGS = (
         "description": "A free 30-minute call to get to know each other and find your next best move.",
         "duration_minutes": 30,
         "slot_step_minutes": 30,
+        # Bookable an hour ahead, so a newcomer can watch the 1-hour reminder arrive.
+        "min_notice_minutes": 60,
     },
     {
         "slug": "coaching-session",
@@ -35,6 +37,20 @@ DEMO_OFFERINGS = (
         "buffer_after_minutes": 15,
     },
 )
+
+DEMO_PITCH = "Tips, tools and small challenges for your next best move, about twice a month"
+DEMO_INTRO = """\
+Feeling stuck at work, or wondering what comes **next**? I help people find their *next best move* \
+and take it: a new role, a conversation they keep putting off, or a first step towards their own thing.
+
+## How I work
+
+- A free **intro call** to see whether we're a good fit
+- Focused **coaching sessions**, one at a time, no package to buy
+- Small, concrete steps between sessions
+
+Book a call below, or join my email community for tips, tools and challenges.
+"""
 
 
 class Command(BaseCommand):
@@ -68,6 +84,11 @@ class Command(BaseCommand):
                 "default_meeting_url": "https://meet.example.com/dana-demo",
             },
         )
+        if not coach.intro_markdown:
+            # The landing page's introduction (older demo databases get it too).
+            coach.intro_markdown = DEMO_INTRO
+            coach.community_pitch = coach.community_pitch or DEMO_PITCH
+            coach.save(update_fields=["intro_markdown", "community_pitch"])
         for spec in DEMO_OFFERINGS:
             Offering.objects.get_or_create(coach=coach, slug=spec["slug"], defaults=spec)
         if not coach.weekly_hours.exists():
