@@ -25,8 +25,11 @@ DEMO_OFFERINGS = (
         "description": "A free 30-minute call to get to know each other and find your next best move.",
         "duration_minutes": 30,
         "slot_step_minutes": 30,
-        # Bookable an hour ahead, so a newcomer can watch the 1-hour reminder arrive.
+        # Bookable, movable and cancellable until an hour ahead, so a newcomer can try
+        # every step on the first free slot and watch the 1-hour reminder arrive.
         "min_notice_minutes": 60,
+        "cancel_notice_minutes": 60,
+        "reschedule_notice_minutes": 60,
     },
     {
         "slug": "coaching-session",
