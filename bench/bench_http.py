@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bench.http_load import get, json_post, run_load
 from bench.server import fresh_database, gunicorn, manage, stack_env
@@ -37,7 +37,7 @@ def main() -> None:
     manage("collectstatic", "--noinput", env=env)
     manage("seed_demo", env=env)
 
-    today = date.today()  # noqa: DTZ011 - the server decides "today" the same way for its window
+    today = datetime.now(UTC).date()
     start, end = today + timedelta(days=1), today + timedelta(days=30)
     slots_path = SLOTS_PATH.format(start=start, end=end)
 
