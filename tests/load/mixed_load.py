@@ -99,7 +99,8 @@ def user_loop(port: int, stats: Stats, deadline: float, budget: Iterator[int], s
         client.call("GET /", "GET", "/")
         client.call("GET /demo/", "GET", "/demo/")
         client.call("GET /demo/<offering>/", "GET", f"/demo/{offering}/?tz=Europe/Berlin")
-        start = today + timedelta(days=rng.randint(1, 20))
+        # Anywhere in the 60-day horizon: three one-minute scenarios book a few hundred calls.
+        start = today + timedelta(days=rng.randint(1, 52))
         status, data = client.call(
             "GET slots (7 days)",
             "GET",
@@ -110,7 +111,8 @@ def user_loop(port: int, stats: Stats, deadline: float, budget: Iterator[int], s
         slots = json.loads(data)["slots"]
         if not slots:
             continue
-        slot = rng.choice(slots[:6])["start"]  # the first free times are the contested ones
+        # Half the clients go for the first free times of the week (contested), half anywhere.
+        slot = rng.choice(slots[:3] if rng.random() < 0.5 else slots)["start"]
         key = str(uuid.uuid4())
         body = {
             "coach": "demo",
