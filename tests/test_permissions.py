@@ -29,7 +29,17 @@ from booking.calendar_views import client_feed_url, coach_feed_url, replace_feed
 from booking.forms import iso_utc
 from booking.models import Booking, BookingEvent, EmailDelivery
 from booking.tokens import manage_token
-from coaching.models import BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
+from coaching import community
+from coaching.models import (
+    Broadcast,
+    BroadcastDelivery,
+    BusyCalendar,
+    Coach,
+    DateOverride,
+    Offering,
+    Subscriber,
+    WeeklyHours,
+)
 from tests.booking.conftest import NOW, SLOT
 from tests.coaching.test_forms import offering_data, week_data
 from tests.factories import CoachFactory, OfferingFactory, UserFactory, WeeklyHoursFactory
@@ -59,6 +69,9 @@ class World:
     other_client: User  # Dave, with a booking of his own
     staff: User
     superuser: User
+    reader: Subscriber  # Ada's confirmed subscriber
+    draft: Broadcast  # Ada's draft: it can be edited, tested, sent and deleted
+    sent: Broadcast
     refreshes: list[int] = field(default_factory=list)
 
     def markers(self) -> list[str]:
@@ -77,9 +90,23 @@ class World:
             f"/dashboard/overrides/{self.override.pk}/",
             f"/dashboard/calendars/{self.calendar.pk}/",
             f"/dashboard/emails/{self.failed_email.pk}/",
+            *self.community_markers(),
             *self.client_markers(),
             self.pending.reference,
             self.past.reference,
+        ]
+
+    def community_markers(self) -> list[str]:
+        """Ada's subscribers and broadcasts: never on another coach's pages or in their CSV."""
+        return [
+            "Ada's landing introduction",
+            "ada-reader@example.com",
+            "ada-waiting@example.com",
+            "ada-gone@example.com",
+            "Ada's draft broadcast",
+            "Ada's sent broadcast",
+            f"/dashboard/broadcasts/{self.draft.pk}/",
+            f"/dashboard/broadcasts/{self.sent.pk}/",
         ]
 
     def client_markers(self) -> list[str]:
@@ -111,6 +138,37 @@ def failed_delivery(booking: Booking, error: str) -> EmailDelivery:
     return delivery
 
 
+def join(coach: Coach, email: str, status: str = Subscriber.Status.CONFIRMED) -> Subscriber:
+    return Subscriber.objects.create(
+        coach=coach,
+        email=email,
+        status=status,
+        consent_text="Yes, email me.",
+        consented_at=NOW,
+        confirmed_at=NOW if status == Subscriber.Status.CONFIRMED else None,
+        key=community.new_subscriber_key(),
+    )
+
+
+def sent_broadcast(coach: Coach, subject: str, readers: list[Subscriber]) -> Broadcast:
+    broadcast = Broadcast.objects.create(
+        coach=coach,
+        subject=subject,
+        body_markdown=f"{subject}: hello.",
+        status=Broadcast.Status.SENT,
+        started_at=NOW,
+        planned_at=NOW,
+        finished_at=NOW,
+        recipient_count=len(readers),
+        sent_count=len(readers),
+    )
+    for reader in readers:
+        BroadcastDelivery.objects.create(
+            broadcast=broadcast, subscriber=reader, status=BroadcastDelivery.Status.SENT, sent_at=NOW
+        )
+    return broadcast
+
+
 @pytest.fixture
 def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> World:
     offering.title = "Ada's intro call"
@@ -134,6 +192,13 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
         coach=coach, name="Ada's work calendar", url="https://ada-calendar.example.com/secret.ics"
     )
     replace_feed_key(coach)
+    coach.intro_markdown = "Ada's landing introduction"
+    coach.save()
+    reader = join(coach, "ada-reader@example.com")
+    join(coach, "ada-waiting@example.com", Subscriber.Status.PENDING)
+    join(coach, "ada-gone@example.com", Subscriber.Status.UNSUBSCRIBED)
+    draft = Broadcast.objects.create(coach=coach, subject="Ada's draft broadcast", body_markdown="Draft.")
+    sent = sent_broadcast(coach, "Ada's sent broadcast", [reader])
 
     hedy = CoachFactory(slug="hedy", display_name="Hedy Lamarr", user__email="hedy@example.com")
     WeeklyHoursFactory(coach=hedy, weekday=2)
@@ -143,6 +208,9 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
     DateOverride.objects.create(coach=hedy, date=SLOT.date() + timedelta(days=8), note="Hedy's day off")
     BusyCalendar.objects.create(coach=hedy, name="Hedy's lab", url="https://hedy.example.com/lab.ics")
     replace_feed_key(hedy)
+    hedy_reader = join(hedy, "hedy-reader@example.com")
+    Broadcast.objects.create(coach=hedy, subject="Hedy's draft broadcast", body_markdown="Hers.")
+    sent_broadcast(hedy, "Hedy's sent broadcast", [hedy_reader])
 
     dave = UserFactory(email="dave@example.com", name="Dave Other")
     replace_feed_key(dave)
@@ -164,6 +232,9 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
         other_client=dave,
         staff=UserFactory(email="staff@example.com", is_staff=True),
         superuser=UserFactory(email="root@example.com", is_staff=True, is_superuser=True),
+        reader=reader,
+        draft=draft,
+        sent=sent,
     )
     # Connecting and refreshing a calendar would reach out to the address: record it instead.
     monkeypatch.setattr("coaching.calendar_views.check_address", lambda url: url)
@@ -177,6 +248,22 @@ def snapshot(world: World) -> dict[str, Any]:
     cleo = User.objects.filter(pk=world.client.pk).values("email", "name", "feed_key", "time_zone").first()
     return {
         "coach": (coach.display_name, coach.headline, coach.bio, coach.time_zone, coach.feed_key),
+        "landing": (coach.intro_markdown, coach.photo.name, coach.community_enabled, coach.community_pitch),
+        "subscribers": list(
+            Subscriber.objects.filter(coach=coach)
+            .order_by("pk")
+            .values_list("pk", "email", "first_name", "status", "key", "confirmed_at", "unsubscribed_at")
+        ),
+        "broadcasts": list(
+            Broadcast.objects.filter(coach=coach)
+            .order_by("pk")
+            .values_list("pk", "subject", "body_markdown", "status", "test_sent_at", "started_at")
+        ),
+        "deliveries": list(
+            BroadcastDelivery.objects.filter(broadcast__coach=coach)
+            .order_by("pk")
+            .values_list("pk", "broadcast_id", "subscriber_id", "status")
+        ),
         "offerings": list(
             Offering.objects.filter(coach=coach)
             .order_by("pk")
@@ -215,6 +302,8 @@ class Endpoint:
     data: Callable[[World], dict[str, Any]] = lambda world: {}
     # The address names one of the owner's rows: another coach gets 404 there.
     names_a_row: bool = False
+    # A POST that only shows something (a preview): 200 for the owner, and nothing saved.
+    changes: bool = True
 
     def request(self, client: Client, world: World):
         if self.method == "GET":
@@ -232,8 +321,9 @@ def post(
     data: Callable[[World], dict[str, Any]] | None = None,
     *,
     row: bool = False,
+    changes: bool = True,
 ) -> Endpoint:
-    return Endpoint(f"POST {id}", "POST", path, data or (lambda world: {}), names_a_row=row)
+    return Endpoint(f"POST {id}", "POST", path, data or (lambda world: {}), names_a_row=row, changes=changes)
 
 
 def at(path: str) -> Callable[[World], str]:
@@ -242,6 +332,24 @@ def at(path: str) -> Callable[[World], str]:
 
 def booking_url(booking: str, suffix: str = "") -> Callable[[World], str]:
     return lambda world: f"/dashboard/bookings/{getattr(world, booking).reference}/{suffix}"
+
+
+def broadcast_url(broadcast: str, suffix: str = "") -> Callable[[World], str]:
+    return lambda world: f"/dashboard/broadcasts/{getattr(world, broadcast).pk}/{suffix}"
+
+
+def landing_data(action: str) -> Callable[[World], dict[str, Any]]:
+    return lambda world: {
+        "headline": "Taken over",
+        "intro_markdown": "Planted **introduction**",
+        "community_enabled": "on",
+        "community_pitch": "Planted pitch",
+        "action": action,
+    }
+
+
+def broadcast_data(action: str) -> Callable[[World], dict[str, Any]]:
+    return lambda world: {"subject": "Planted subject", "body_markdown": "Planted **body**", "action": action}
 
 
 NEW_START = iso_utc(SLOT + timedelta(days=1))
@@ -319,6 +427,34 @@ COACH_ENDPOINTS = [
     post("feed replace", at("/dashboard/calendars/feed/")),
     get("emails", at("/dashboard/emails/")),
     post("email retry", lambda w: f"/dashboard/emails/{w.failed_email.pk}/retry/", row=True),
+    # The landing page, the email community and broadcasts.
+    get("landing", at("/dashboard/landing/")),
+    post("landing", at("/dashboard/landing/"), landing_data("save")),
+    post("landing preview", at("/dashboard/landing/"), landing_data("preview"), changes=False),
+    post(
+        "markdown preview",
+        at("/dashboard/preview-markdown/"),
+        lambda w: {"text": "Planted **preview**"},
+        changes=False,
+    ),
+    get("subscribers", at("/dashboard/subscribers/")),
+    get("subscribers filtered", at("/dashboard/subscribers/?status=confirmed&q=reader")),
+    get("subscribers export", at("/dashboard/subscribers/export.csv")),
+    get("subscribers export filtered", at("/dashboard/subscribers/export.csv?status=pending")),
+    get("broadcasts", at("/dashboard/broadcasts/")),
+    get("broadcast new", at("/dashboard/broadcasts/new/")),
+    post("broadcast new", at("/dashboard/broadcasts/new/"), broadcast_data("save")),
+    post("broadcast new preview", at("/dashboard/broadcasts/new/"), broadcast_data("preview"), changes=False),
+    get("broadcast draft", broadcast_url("draft"), row=True),
+    get("broadcast sent", broadcast_url("sent"), row=True),
+    get("broadcast progress", broadcast_url("sent", "progress.json"), row=True),
+    get("broadcast edit", broadcast_url("draft", "edit/"), row=True),
+    post("broadcast edit", broadcast_url("draft", "edit/"), broadcast_data("save"), row=True),
+    post("broadcast test", broadcast_url("draft", "test/"), row=True),
+    get("broadcast send", broadcast_url("draft", "send/"), row=True),
+    post("broadcast send", broadcast_url("draft", "send/"), row=True),
+    get("broadcast delete", broadcast_url("draft", "delete/"), row=True),
+    post("broadcast delete", broadcast_url("draft", "delete/"), row=True),
 ]
 
 CLIENT_ENDPOINTS = [
@@ -343,8 +479,9 @@ def signed_in(client: Client, user: User) -> Client:
 
 
 def page_text(response) -> str:
-    """The page as a reader sees it: ``Ada's``, not ``Ada&#x27;s``."""
-    return html.unescape(response.content.decode(errors="replace"))
+    """The page (or the CSV export) as a reader sees it: ``Ada's``, not ``Ada&#x27;s``."""
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return html.unescape(body.decode(errors="replace"))
 
 
 def assert_no_markers(text: str, markers: list[str], where: str) -> None:
@@ -428,6 +565,10 @@ def test_it_lists_the_other_coachs_own_rows(client: Client, world: World) -> Non
         ("/dashboard/calendars/", "Hedy's lab"),
         ("/dashboard/bookings/?when=all", "Hedy's client"),
         ("/dashboard/emails/", "SMTP 550 for Hedy"),
+        ("/dashboard/subscribers/", "hedy-reader@example.com"),
+        ("/dashboard/subscribers/export.csv", "hedy-reader@example.com"),
+        ("/dashboard/broadcasts/", "Hedy's draft broadcast"),
+        ("/dashboard/broadcasts/", "Hedy's sent broadcast"),
     ]:
         assert text in page_text(client.get(path)), path
 
@@ -436,7 +577,10 @@ def test_it_lists_the_other_coachs_own_rows(client: Client, world: World) -> Non
 # The owner
 # ---------------------------------------------------------------------------
 COACH_GETS = [endpoint for endpoint in COACH_ENDPOINTS if endpoint.method == "GET"]
-COACH_POSTS = [endpoint for endpoint in COACH_ENDPOINTS if endpoint.method == "POST"]
+COACH_POSTS = [endpoint for endpoint in COACH_ENDPOINTS if endpoint.method == "POST" and endpoint.changes]
+COACH_PREVIEWS = [
+    endpoint for endpoint in COACH_ENDPOINTS if endpoint.method == "POST" and not endpoint.changes
+]
 
 
 @pytest.mark.parametrize("endpoint", COACH_GETS, ids=ids(COACH_GETS))
@@ -457,6 +601,10 @@ def test_it_shows_the_owner_the_rows_the_others_do_not_see(client: Client, world
             "/dashboard/bookings/?when=all",
             "/dashboard/emails/",
             f"/dashboard/bookings/{world.confirmed.reference}/",
+            "/dashboard/landing/",
+            "/dashboard/subscribers/",
+            "/dashboard/subscribers/export.csv",
+            "/dashboard/broadcasts/",
         )
     )
     missing = [marker for marker in world.markers() if marker not in pages]
@@ -471,6 +619,16 @@ def test_it_carries_out_the_owners_actions(client: Client, world: World, endpoin
     response = endpoint.request(signed_in(client, world.coach.user), world)
     assert response.status_code == HTTPStatus.FOUND, page_text(response)[:2000]
     assert snapshot(world) != before
+
+
+@pytest.mark.parametrize("endpoint", COACH_PREVIEWS, ids=ids(COACH_PREVIEWS))
+def test_it_previews_for_the_owner_without_saving(client: Client, world: World, endpoint: Endpoint) -> None:
+    """A preview is a real answer (the rendered text) for the owner, and saves nothing for anyone."""
+    before = snapshot(world)
+    response = endpoint.request(signed_in(client, world.coach.user), world)
+    assert response.status_code == HTTPStatus.OK
+    assert "<strong>" in page_text(response)
+    assert snapshot(world) == before
 
 
 # ---------------------------------------------------------------------------

@@ -35,7 +35,17 @@ from booking.calendar_views import replace_feed_key
 from booking.models import Booking, BookingEvent, EmailDelivery
 from booking.services import booking_cancel
 from booking.tokens import manage_token
-from coaching.models import BusyCalendar, Coach, DateOverride, Offering
+from coaching import community
+from coaching.models import (
+    Broadcast,
+    BroadcastDelivery,
+    BusyCalendar,
+    Coach,
+    DateOverride,
+    Offering,
+    SitePage,
+    Subscriber,
+)
 from tests.booking.conftest import NOW, SLOT
 from tests.factories import OfferingFactory, UserFactory
 
@@ -65,15 +75,105 @@ class World:
     override: DateOverride
     calendar: BusyCalendar
     unverified: User
+    # The email community: a subscriber in each state, broadcasts in each state.
+    reader: Subscriber
+    waiting: Subscriber
+    gone: Subscriber
+    expired_confirm_token: str
+    draft: Broadcast
+    sending: Broadcast
+    sent: Broadcast
 
     def token(self, booking: Booking) -> str:
         return manage_token(booking)
+
+    def confirm_link(self, subscriber: Subscriber) -> str:
+        return f"/community/confirm/{community.confirm_token(subscriber)}/"
+
+    def unsubscribe_link(self, subscriber: Subscriber) -> str:
+        return f"/community/unsubscribe/{community.unsubscribe_token(subscriber)}/"
+
+
+def join(coach: Coach, email: str, status: str, **extra: object) -> Subscriber:
+    """A subscriber of ``coach`` in ``status``, without emails."""
+    return Subscriber.objects.create(
+        coach=coach,
+        email=email,
+        status=status,
+        consent_text="Yes, send Ada Lovelace’s community letters to this address.",
+        consented_at=NOW - timedelta(days=3),
+        confirmed_at=NOW - timedelta(days=2) if status == Subscriber.Status.CONFIRMED else None,
+        unsubscribed_at=NOW - timedelta(days=1) if status == Subscriber.Status.UNSUBSCRIBED else None,
+        key=community.new_subscriber_key(),
+        **extra,
+    )
+
+
+def community_world(coach: Coach) -> dict[str, Any]:
+    """Ada's landing page text, subscribers in every state and broadcasts in every state."""
+    coach.headline = "Coaching for engineers who lead"
+    coach.intro_markdown = (
+        "## How I work\n\nWe talk for **30 minutes** about *one* question.\n\n"
+        "- Clarity\n- A next step\n\n> Bring a notebook.\n\n[My writing](https://example.com/blog)"
+    )
+    coach.community_pitch = "Tips, tools and challenges, twice a month"
+    coach.save()
+    reader = join(coach, "reader@example.com", Subscriber.Status.CONFIRMED, first_name="Rea")
+    for n in range(3):
+        join(coach, f"reader{n}@example.com", Subscriber.Status.CONFIRMED, source=Subscriber.Source.BOOKING)
+    waiting = join(coach, "waiting@example.com", Subscriber.Status.PENDING, first_name="Wai")
+    gone = join(coach, "gone-reader@example.com", Subscriber.Status.UNSUBSCRIBED)
+    expiring = join(coach, "late@example.com", Subscriber.Status.PENDING)
+    with time_machine.travel(NOW - community.CONFIRM_MAX_AGE - timedelta(days=1)):
+        expired_confirm_token = community.confirm_token(expiring)
+
+    body = "Hello friends,\n\nThis week's **challenge**: [try this](https://example.com/x).\n\n- one\n- two"
+    draft = Broadcast.objects.create(
+        coach=coach, subject="Your next best move", body_markdown=body, test_sent_at=NOW
+    )
+    sending = Broadcast.objects.create(
+        coach=coach,
+        subject="Halfway there",
+        body_markdown=body,
+        status=Broadcast.Status.SENDING,
+        started_at=NOW,
+        planned_at=NOW,
+        progress_at=NOW,
+        recipient_count=4,
+    )
+    for number, subscriber in enumerate(Subscriber.objects.filter(coach=coach, status="confirmed")):
+        BroadcastDelivery.objects.create(
+            broadcast=sending,
+            subscriber=subscriber,
+            status=BroadcastDelivery.Status.SENT if number < 2 else BroadcastDelivery.Status.PENDING,
+        )
+    sent = Broadcast.objects.create(
+        coach=coach,
+        subject="Welcome to the community",
+        body_markdown=body,
+        status=Broadcast.Status.SENT,
+        started_at=NOW - timedelta(days=1),
+        planned_at=NOW - timedelta(days=1),
+        finished_at=NOW - timedelta(days=1),
+        recipient_count=4,
+        sent_count=4,
+    )
+    return {
+        "reader": reader,
+        "waiting": waiting,
+        "gone": gone,
+        "expired_confirm_token": expired_confirm_token,
+        "draft": draft,
+        "sending": sending,
+        "sent": sent,
+    }
 
 
 @pytest.fixture
 def world(coach: Coach, offering: Offering, user: User, book) -> World:
     """Ada with three offerings, bookings in every state, an override, a busy calendar with
-    an error, a failed email and feed links; a client with upcoming and past calls."""
+    an error, a failed email and feed links, a landing page, subscribers and broadcasts;
+    a client with upcoming and past calls."""
     offering.description = "A first call to find your next best move.\n\nBring one question."
     offering.intake_questions = [
         {"label": "What would you like to talk about?", "type": "long_text", "required": True},
@@ -132,14 +232,17 @@ def world(coach: Coach, offering: Offering, user: User, book) -> World:
         override=override,
         calendar=calendar,
         unverified=unverified,
+        **community_world(coach),
     )
 
 
 # ---------------------------------------------------------------------------
 # Acting on a page before the scan
 # ---------------------------------------------------------------------------
-def fill_and_submit(values: dict[str, str], form: str = "main form") -> Callable[[Page], None]:
-    """Fill the form that holds the first of ``values``' fields, and send it."""
+def fill_and_submit(
+    values: dict[str, str], form: str = "main form", button: str = "button[type=submit]"
+) -> Callable[[Page], None]:
+    """Fill the form that holds the first of ``values``' fields, and send it with (the last) ``button``."""
 
     def act(page: Page) -> None:
         target = page.locator(form).filter(has=page.locator(next(iter(values))))
@@ -147,12 +250,12 @@ def fill_and_submit(values: dict[str, str], form: str = "main form") -> Callable
         for selector, value in values.items():
             target.locator(selector).fill(value)
         with page.expect_navigation():
-            target.locator("button[type=submit]").last.click()
+            target.locator(button).last.click()
 
     return act
 
 
-def empty_submit(form: str = "main form") -> Callable[[Page], None]:
+def empty_submit(form: str = "main form", button: str = "button[type=submit]") -> Callable[[Page], None]:
     """Send ``form`` (the last match) with its text fields emptied, past the browser's own
     required-field checks, so that the server renders its error messages."""
 
@@ -167,9 +270,66 @@ def empty_submit(form: str = "main form") -> Callable[[Page], None]:
             }"""
         )
         with page.expect_navigation():
-            target.locator("button[type=submit]").last.click()
+            target.locator(button).last.click()
 
     return act
+
+
+def click(name: str) -> Callable[[Page], None]:
+    """Press the button called ``name`` (a form without fields: confirm, unsubscribe, preview)."""
+
+    def act(page: Page) -> None:
+        with page.expect_navigation():
+            page.get_by_role("button", name=name, exact=True).click()
+
+    return act
+
+
+def bot_signup(page: Page) -> None:
+    """A form-filling bot: it fills the hidden honeypot too, and is sent to "check your inbox"."""
+    form = page.locator(".community-signup form")
+    form.locator("input[name=email]").fill("bot@example.com")
+    form.locator("input[name=consent]").check()
+    form.locator("input[name=website]").evaluate("input => { input.value = 'https://spam.example.com'; }")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Almost there: check your inbox")
+
+
+def landing_errors(page: Page) -> None:
+    """A photo that is not an image, and a headline longer than the field allows."""
+    form = page.locator(".dashboard-main form")
+    headline = form.locator("input[name=headline]")
+    headline.evaluate("input => input.removeAttribute('maxlength')")
+    headline.fill("A headline far too long. " * 10)
+    form.locator("input[name=photo]").set_input_files(
+        {"name": "photo.png", "mimeType": "image/png", "buffer": b"not an image"}
+    )
+    with page.expect_navigation():
+        form.get_by_role("button", name="Save landing page").click()
+    expect(form.locator(".errorlist").first).to_be_visible()
+
+
+def live_preview(page: Page) -> None:
+    """Type into the introduction: the script renders the preview in place and says so."""
+    page.locator("textarea[name=intro_markdown]").fill(
+        "## Fresh words\n\nNow with a [link](https://example.com)."
+    )
+    expect(page.locator("[data-preview-status]")).to_have_text("Preview updated (not saved yet).")
+    expect(page.locator("[data-preview-target] h2")).to_have_text("Fresh words")
+
+
+def privacy_page(world: World) -> str:
+    """The policy staff wrote in admin, in place of the default text."""
+    SitePage.objects.update_or_create(
+        slug=SitePage.Slug.PRIVACY,
+        defaults={
+            "title": "How we handle your data",
+            "body_markdown": "## What we keep\n\nYour **email** and name.\n\n- Bookings\n- Subscriptions\n\n"
+            "[Write to us](mailto:privacy@example.com)",
+        },
+    )
+    return "/privacy/"
 
 
 def csrf_failure(page: Page) -> None:
@@ -251,6 +411,58 @@ CASES = [
         "manage-too-many", ANONYMOUS, lambda w: f"/b/{w.token(w.confirmed)}/", status=429, manage_rate="0/m"
     ),
     Case("not-found", ANONYMOUS, at("/nobody/nothing/"), status=404),
+    # The landing page's signup and the email community, signed out.
+    Case(
+        "coach-page-signup-errors",
+        ANONYMOUS,
+        at("/ada/"),
+        act=fill_and_submit({"input[name=email]": "not an address"}, form=".community-signup form"),
+    ),
+    Case("community-signup", ANONYMOUS, at("/community/ada/join/")),
+    Case(
+        "community-signup-errors",
+        ANONYMOUS,
+        at("/community/ada/join/"),
+        act=empty_submit(".community-signup form"),
+    ),
+    Case(
+        "community-signup-bad-address",
+        ANONYMOUS,
+        at("/community/ada/join/"),
+        act=fill_and_submit(
+            {"input[name=email]": "not an address", "input[name=first_name]": "Rea"}, ".community-signup form"
+        ),
+    ),
+    Case("community-signup-honeypot", ANONYMOUS, at("/community/ada/join/"), act=bot_signup),
+    Case("community-check-inbox", ANONYMOUS, at("/community/ada/check-your-inbox/")),
+    Case("community-confirm", ANONYMOUS, lambda w: w.confirm_link(w.waiting)),
+    Case(
+        "community-confirmed",
+        ANONYMOUS,
+        lambda w: w.confirm_link(w.waiting),
+        act=click("Yes, confirm my subscription"),
+    ),
+    Case("community-confirm-already", ANONYMOUS, lambda w: w.confirm_link(w.reader)),
+    Case("community-confirm-unsubscribed", ANONYMOUS, lambda w: w.confirm_link(w.gone)),
+    Case(
+        "community-confirm-tampered",
+        ANONYMOUS,
+        lambda w: w.confirm_link(w.waiting)[:-4] + "AA/",
+        status=404,
+    ),
+    Case(
+        "community-confirm-expired",
+        ANONYMOUS,
+        lambda w: f"/community/confirm/{w.expired_confirm_token}/",
+        status=400,
+    ),
+    Case("community-unsubscribe", ANONYMOUS, lambda w: w.unsubscribe_link(w.reader)),
+    Case(
+        "community-unsubscribed", ANONYMOUS, lambda w: w.unsubscribe_link(w.reader), act=click("Unsubscribe")
+    ),
+    Case("community-unsubscribe-already", ANONYMOUS, lambda w: w.unsubscribe_link(w.gone)),
+    Case("privacy", ANONYMOUS, at("/privacy/")),
+    Case("privacy-written-by-staff", ANONYMOUS, privacy_page),
     Case("csrf-failure", ANONYMOUS, at("/accounts/login/"), act=csrf_failure),
     Case("403-page", ANONYMOUS, at("/__template__/403/"), template="403.html"),
     Case("400-page", ANONYMOUS, at("/__template__/400/"), template="400.html"),
@@ -402,6 +614,50 @@ CASES = [
     Case("dashboard-calendar-remove", COACH, lambda w: f"/dashboard/calendars/{w.calendar.pk}/remove/"),
     Case("dashboard-feed-replace", COACH, at("/dashboard/calendars/feed/")),
     Case("dashboard-emails", COACH, at("/dashboard/emails/")),
+    # The landing page editor, subscribers and broadcasts.
+    Case("dashboard-landing", COACH, at("/dashboard/landing/")),
+    Case("dashboard-landing-errors", COACH, at("/dashboard/landing/"), act=landing_errors),
+    Case("dashboard-landing-preview", COACH, at("/dashboard/landing/"), act=click("Preview without saving")),
+    Case("dashboard-landing-live-preview", COACH, at("/dashboard/landing/"), act=live_preview),
+    Case("dashboard-subscribers", COACH, at("/dashboard/subscribers/")),
+    Case("dashboard-subscribers-filtered", COACH, at("/dashboard/subscribers/?status=pending&q=wai")),
+    Case("dashboard-subscribers-none-match", COACH, at("/dashboard/subscribers/?q=nobody")),
+    Case("dashboard-broadcasts", COACH, at("/dashboard/broadcasts/")),
+    Case("dashboard-broadcast-new", COACH, at("/dashboard/broadcasts/new/")),
+    Case(
+        "dashboard-broadcast-new-errors",
+        COACH,
+        at("/dashboard/broadcasts/new/"),
+        act=empty_submit(".dashboard-main form", button="button[value=save]"),
+    ),
+    Case(
+        "dashboard-broadcast-new-preview",
+        COACH,
+        at("/dashboard/broadcasts/new/"),
+        act=fill_and_submit(
+            {"input[name=subject]": "Hello", "textarea[name=body_markdown]": "Some **bold** news"},
+            ".dashboard-main form",
+            button="button[value=preview]",
+        ),
+    ),
+    Case("dashboard-broadcast-draft", COACH, lambda w: f"/dashboard/broadcasts/{w.draft.pk}/"),
+    Case("dashboard-broadcast-sending", COACH, lambda w: f"/dashboard/broadcasts/{w.sending.pk}/"),
+    Case("dashboard-broadcast-sent", COACH, lambda w: f"/dashboard/broadcasts/{w.sent.pk}/"),
+    Case("dashboard-broadcast-edit", COACH, lambda w: f"/dashboard/broadcasts/{w.draft.pk}/edit/"),
+    Case(
+        "dashboard-broadcast-edit-errors",
+        COACH,
+        lambda w: f"/dashboard/broadcasts/{w.draft.pk}/edit/",
+        act=empty_submit(".dashboard-main form", button="button[value=save]"),
+    ),
+    Case(
+        "dashboard-broadcast-test-sent",
+        COACH,
+        lambda w: f"/dashboard/broadcasts/{w.draft.pk}/",
+        act=click("Send a test to me"),
+    ),
+    Case("dashboard-broadcast-send", COACH, lambda w: f"/dashboard/broadcasts/{w.draft.pk}/send/"),
+    Case("dashboard-broadcast-delete", COACH, lambda w: f"/dashboard/broadcasts/{w.draft.pk}/delete/"),
     Case("my-bookings-coach", COACH, at("/my/bookings/")),
     Case("my-data-coach", COACH, at("/my/data/")),
 ]
