@@ -36,6 +36,7 @@ from booking.services import (
     booking_decline,
     booking_mark_outcome,
     booking_reschedule,
+    booking_reset_manage_link,
 )
 from booking.views import CallTime, ZoneChoice, booking_rows, moment_label, picker_context
 from coaching.models import Coach
@@ -104,6 +105,17 @@ ACTIONS: dict[str, Action] = {
             booking=booking, outcome=Status.NO_SHOW, now=now
         ),
     ),
+    "new-link": Action(
+        title="Replace the client's link?",
+        explain=(
+            "The link in the client's emails stops working at once and they get a new one by email. "
+            "Use this if the old link reached someone it shouldn't."
+        ),
+        button="Replace link",
+        done="Link replaced. The client gets the new one by email.",
+        run=lambda booking, reason, now: booking_reset_manage_link(booking=booking, now=now),
+        danger=True,
+    ),
 }
 
 
@@ -113,7 +125,7 @@ def available_actions(booking: Booking, now: datetime) -> list[str]:
     if booking.status == Status.PENDING and booking.start > now:
         actions += ["approve", "decline"]
     if booking.is_active:
-        actions += ["reschedule", "cancel"]
+        actions += ["reschedule", "cancel", "new-link"]
     if booking.status in (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW) and booking.start <= now:
         if booking.status != Status.COMPLETED:
             actions.append("complete")

@@ -67,8 +67,9 @@ CONFIRMED = "booking-confirmed"
 RESCHEDULED = "booking-rescheduled"
 CANCELLED = "booking-cancelled"
 DECLINED = "booking-declined"
+NEW_LINK = "booking-link"
 
-KINDS = (RECEIVED, CONFIRMED, RESCHEDULED, CANCELLED, DECLINED)
+KINDS = (RECEIVED, CONFIRMED, RESCHEDULED, CANCELLED, DECLINED, NEW_LINK)
 # How the dashboard names each email.
 KIND_LABELS = {
     RECEIVED: "“Request received” email",
@@ -76,6 +77,7 @@ KIND_LABELS = {
     RESCHEDULED: "“Call moved” email",
     CANCELLED: "Cancellation email",
     DECLINED: "“Request declined” email",
+    NEW_LINK: "“Your new link” email",
 }
 # Emails whose invite is a REQUEST: pointless once the booking is off.
 REQUEST_KINDS = frozenset({RECEIVED, CONFIRMED, RESCHEDULED})
@@ -101,6 +103,7 @@ def _kind_for_event(event: BookingEvent) -> str | None:
         Kind.RESCHEDULED: RESCHEDULED,
         Kind.CANCELLED: CANCELLED,
         Kind.DECLINED: DECLINED,
+        Kind.LINK_RESET: NEW_LINK,
     }.get(event.kind)
 
 
@@ -114,10 +117,13 @@ ANONYMISED_EMAIL = "deleted@invalid.invalid"
 
 
 def deliveries_for_event(event: BookingEvent) -> list[tuple[str, str]]:
-    """``(recipient, kind)`` for each email ``event`` causes; none for completed, no-show, link reset."""
+    """``(recipient, kind)`` for each email ``event`` causes; none for completed and no-show."""
     kind = _kind_for_event(event)
     if kind is None or is_superseded(kind, event.booking):
         return []
+    if kind == NEW_LINK:
+        # Only the client holds a manage link; an anonymised booking has nobody to tell.
+        return [] if event.booking.client_email == ANONYMISED_EMAIL else [(Recipient.CLIENT, kind)]
     if event.booking.client_email == ANONYMISED_EMAIL:
         # The client closed their account: only the coach hears about it.
         return [(Recipient.COACH, kind)]

@@ -239,3 +239,26 @@ def test_it_reads_the_list_in_a_fixed_number_of_queries(
         book(SLOT + timedelta(days=n // 6, hours=n % 6), on=long_call if n % 2 else None)
     with django_assert_max_num_queries(9):
         assert coach_client.get(LIST).status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_it_lets_the_coach_replace_a_clients_manage_link(
+    coach_client, book, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    """The old link 404s at once; the client is emailed the new one; nobody else is."""
+    from booking.tokens import manage_token
+
+    booking = book()
+    old = manage_token(booking)
+    path = f"/dashboard/bookings/{booking.reference}/new-link/"
+    assert "Replace the client" in coach_client.get(path).content.decode()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coach_client.post(path)
+    assert response.status_code == 302
+    booking.refresh_from_db()
+    new = manage_token(booking)
+    assert new != old
+    assert coach_client.get(f"/b/{old}/").status_code == 404
+    assert [m.to for m in mailoutbox] == [[booking.client_email]]
+    assert new in mailoutbox[0].body and old not in mailoutbox[0].body

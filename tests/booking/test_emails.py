@@ -334,9 +334,20 @@ def test_it_sends_each_email_once_when_the_notification_runs_twice(book) -> None
     assert EmailDelivery.objects.filter(event=event).count() == 2
 
 
-def test_it_sends_nothing_for_a_completed_call_or_a_new_link(book) -> None:
+def test_it_sends_a_new_link_to_the_client_only(book) -> None:
+    """A replaced manage link goes to the client (who holds it), not to the coach who replaced it."""
     booking = book()
     event = BookingEvent.objects.create(
         booking=booking, kind=BookingEvent.Kind.LINK_RESET, actor=BookingEvent.Actor.COACH, at=NOW
+    )
+    messages = messages_for_event(event)
+    assert [m.to for m in messages] == [[booking.client_email]]
+    assert "new link" in messages[0].subject.lower()
+
+
+def test_it_sends_nothing_for_a_completed_call(book) -> None:
+    booking = book()
+    event = BookingEvent.objects.create(
+        booking=booking, kind=BookingEvent.Kind.COMPLETED, actor=BookingEvent.Actor.COACH, at=NOW
     )
     assert messages_for_event(event) == []
