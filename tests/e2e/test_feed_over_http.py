@@ -1,0 +1,42 @@
+"""A calendar client subscribes to the coach's feed over real HTTP and polls it cheaply."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import icalendar
+import pytest
+import vobject
+
+from booking.calendar_views import coach_feed_token, replace_feed_key
+from booking.invites import booking_uid
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_serves_a_feed_that_a_polling_calendar_client_can_use(live_server, coach, book) -> None:
+    """200 text/calendar parsed by two parsers, then 304 for a conditional GET, 404 once replaced."""
+    booking = book()
+    replace_feed_key(coach)
+    coach.refresh_from_db()
+    url = f"{live_server.url}/feeds/coach/{coach_feed_token(coach)}.ics"
+
+    with urllib.request.urlopen(url) as response:  # noqa: S310 - the live server on loopback
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/calendar")
+        etag = response.headers["ETag"]
+        last_modified = response.headers["Last-Modified"]
+        body = response.read()
+    events = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    assert [str(e["UID"]) for e in events] == [booking_uid(booking)]
+    assert vobject.readOne(body.decode()).vevent.dtstart.value is not None
+
+    request = urllib.request.Request(url, headers={"If-None-Match": etag, "If-Modified-Since": last_modified})
+    with pytest.raises(urllib.error.HTTPError) as not_modified:
+        urllib.request.urlopen(request)  # noqa: S310
+    assert not_modified.value.code == 304
+
+    replace_feed_key(coach)
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(url)  # noqa: S310
+    assert gone.value.code == 404
