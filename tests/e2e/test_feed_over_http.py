@@ -31,7 +31,8 @@ def test_it_serves_a_feed_that_a_polling_calendar_client_can_use(live_server, co
     assert [str(e["UID"]) for e in events] == [booking_uid(booking)]
     assert vobject.readOne(body.decode()).vevent.dtstart.value is not None
 
-    request = urllib.request.Request(url, headers={"If-None-Match": etag, "If-Modified-Since": last_modified})
+    headers = {"If-None-Match": etag, "If-Modified-Since": last_modified}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
     with pytest.raises(urllib.error.HTTPError) as not_modified:
         urllib.request.urlopen(request)  # noqa: S310
     assert not_modified.value.code == 304

@@ -49,6 +49,14 @@ SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 OUTAGE_SECONDS = min(20.0, SECONDS / 3)
 MAX_REQUESTS = 200_000  # a hard bound besides the time
 OFFERINGS = ("intro-call", "coaching-session")
+WIDEN_DEMO_CALENDAR = """
+from datetime import time
+from coaching.models import Coach, WeeklyHours
+coach = Coach.objects.get(slug="demo")
+coach.weekly_hours.all().delete()
+WeeklyHours.objects.bulk_create(WeeklyHours(coach=coach, weekday=d, start=time(6), end=time(22)) for d in range(7))
+coach.offerings.update(horizon_days=365)
+"""
 
 
 @dataclass
@@ -99,8 +107,8 @@ def user_loop(port: int, stats: Stats, deadline: float, budget: Iterator[int], s
         client.call("GET /", "GET", "/")
         client.call("GET /demo/", "GET", "/demo/")
         client.call("GET /demo/<offering>/", "GET", f"/demo/{offering}/?tz=Europe/Berlin")
-        # Anywhere in the 60-day horizon: three one-minute scenarios book a few hundred calls.
-        start = today + timedelta(days=rng.randint(1, 52))
+        # Anywhere in the year ahead: three one-minute scenarios book a thousand calls or so.
+        start = today + timedelta(days=rng.randint(1, 350))
         status, data = client.call(
             "GET slots (7 days)",
             "GET",
@@ -343,6 +351,9 @@ def main() -> int:
         manage("migrate", "--noinput", env=env)
         manage("collectstatic", "--noinput", env=env)
         manage("seed_demo", env=env)
+        # Room for three minutes of bookings: the demo coach works every day, 06:00-22:00,
+        # and takes bookings a year ahead.
+        manage("shell", "-v", "0", "-c", WIDEN_DEMO_CALENDAR, env=env)
         with celery(env), gunicorn(env, workers=3) as (base, master):
             port = int(base.rsplit(":", 1)[1])
 
