@@ -270,7 +270,23 @@ def check_database(database_url: str, created: set[str]) -> dict[str, int]:
         ).fetchone()[0]
         references = {row[0] for row in conn.execute("SELECT reference FROM booking_booking")}
         bookings = len(references)
-    return {"overlaps": overlaps, "missing": len(created - references), "bookings": bookings}
+        # Reminders are rows written with the booking, whatever the broker did: every
+        # confirmed call more than a day ahead has its 24 h and 1 h client reminders
+        # and the coach's 1 h one, still scheduled.
+        without_reminders = conn.execute(
+            """
+            SELECT count(*) FROM booking_booking b
+             WHERE b.status = 'confirmed' AND b.start > now() + interval '25 hours'
+               AND (SELECT count(*) FROM booking_reminder r
+                     WHERE r.booking_id = b.id AND r.status = 'scheduled' AND r.kind LIKE 'before-%') < 3
+            """
+        ).fetchone()[0]
+    return {
+        "overlaps": overlaps,
+        "missing": len(created - references),
+        "bookings": bookings,
+        "without_reminders": without_reminders,
+    }
 
 
 def emails_outstanding(database_url: str) -> tuple[int, int]:
@@ -321,10 +337,17 @@ def report(name: str, stats: Stats, checks: dict[str, int], catch_up_s: float) -
             f"| {endpoint} | {len(lat)} | {statistics.median(lat):.1f} | {p95:.1f} | {fives} "
             f"| {statuses.get(599, 0)} | {shown} |"
         )
-    ok = fives_total == 0 and checks["overlaps"] == 0 and checks["missing"] == 0 and catch_up_s == catch_up_s
+    ok = (
+        fives_total == 0
+        and checks["overlaps"] == 0
+        and checks["missing"] == 0
+        and checks["without_reminders"] == 0
+        and catch_up_s == catch_up_s
+    )
     print(
         f"\nbookings answered 201: {len(stats.created)}; in the database: {checks['bookings']}; "
         f"missing: {checks['missing']}; overlapping active bookings: {checks['overlaps']}; "
+        f"confirmed calls without their reminders: {checks['without_reminders']}; "
         f"all emails delivered {catch_up_s:.0f} s after the load"
         if catch_up_s == catch_up_s
         else "emails NOT all delivered within the deadline"
