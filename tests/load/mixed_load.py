@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.server import free_port, fresh_database, gunicorn, manage, stack_env  # noqa: E402
-from bench.smtp_sink import smtp_sink  # noqa: E402
+from tests.reminders.smtp_sink import SmtpSink  # noqa: E402
 
 CLIENTS = int(os.environ.get("LOAD_CLIENTS", "50"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
@@ -361,12 +361,12 @@ def main() -> int:
         f"Mixed load: gunicorn 3 workers, PostgreSQL, private Redis, Celery worker + beat; {CLIENTS} clients."
     )
     results = []
-    with private_redis() as (redis_url, stop_redis, start_redis), smtp_sink() as (sink, smtp_port):
+    with private_redis() as (redis_url, stop_redis, start_redis), SmtpSink() as sink:
         database_url = fresh_database("coaching_load")
         env = stack_env(
             database_url,
             REDIS_URL=redis_url,
-            EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+            EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
             # Retries within the scenario's time scale.
             BOOKING_EMAIL_RETRY_BASE_SECONDS="2",
             BOOKING_EMAIL_RETRY_MAX_SECONDS="20",
