@@ -14,7 +14,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 help:
 	@echo "make run    - install, migrate, seed the demo coach, start web + worker + beat on http://127.0.0.1:8000"
 	@echo "make test   - run the whole test suite"
-	@echo "make lint   - ruff format --check and ruff check"
+	@echo "make lint   - ruff format --check, ruff check and the layers contract (import-linter)"
 	@echo "make format - apply ruff's formatting and safe fixes"
 	@echo "make bench  - print the performance figures (docs/benchmarks.md)"
 
@@ -52,6 +52,7 @@ test: $(DEV_STAMP) browser
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: $(DEV_STAMP)
 	$(BIN)/ruff format .

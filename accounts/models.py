@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
-from accounts.timezones import validate_timezone
+from common.timezones import validate_timezone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -48,7 +48,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[validate_timezone],
         help_text="Remembered for showing times; empty until the client picks one.",
     )
-    # The key behind the client's calendar-feed link (booking/calendar_views.py):
+    # The key behind the client's calendar-feed link (booking/tokens.py):
     # blank means no feed yet; a new key revokes the old link.
     feed_key = models.CharField(max_length=32, blank=True, editable=False)
     is_staff = models.BooleanField(default=False)

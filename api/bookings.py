@@ -37,15 +37,16 @@ from booking.services import (
     client_reschedule_problem,
     request_fingerprint,
 )
+from booking.slots import next_free_slots
 from booking.tokens import booking_for_manage_token
 from coaching.models import Offering
-from coaching.selectors import next_free_slots
-from config.ratelimit import booking_create_throttle, manage_lookup_throttle
+from coaching.selectors import coach_get_public, offering_bookable_get
+from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
 
 router = Router(tags=["bookings"])
 
 MAX_IDEMPOTENCY_KEY = 200
-TOO_MANY = {"detail": "Too many requests from your address. Please wait a minute and try again."}
+TOO_MANY = {"detail": TOO_MANY_MESSAGE}
 
 
 def _out(booking: Booking) -> dict[str, str]:
@@ -86,13 +87,9 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         raise field_error("header", "Idempotency-Key", f"Use at most {MAX_IDEMPOTENCY_KEY} characters.")
     if not booking_create_throttle().allow_request(request):
         return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
-    offering = (
-        Offering.objects.select_related("coach")
-        .filter(coach__slug=payload.coach, slug=payload.offering, is_active=True)
-        .first()
-    )
+    offering = offering_bookable_get(coach_slug=payload.coach, offering_slug=payload.offering)
     if offering is None:
-        field = "coach" if not Offering.objects.filter(coach__slug=payload.coach).exists() else "offering"
+        field = "offering" if coach_get_public(slug=payload.coach) is not None else "coach"
         raise field_error("body", field, f"No bookable {field} with this slug.")
     try:
         answers = clean_answers(offering, payload.answers)
@@ -112,6 +109,7 @@ def create_booking(request: HttpRequest, payload: BookingIn):
             client=user,
             idempotency_key=f"api:{key}" if key else None,
             fingerprint=request_fingerprint(payload.model_dump(mode="json")),
+            join_community=payload.join_community,
         )
     except IdempotencyConflict as exc:
         return Status(HTTPStatus.CONFLICT, {"detail": exc.message})

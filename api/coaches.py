@@ -10,12 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from accounts.timezones import is_valid_timezone
 from api.errors import field_error
 from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, isoformat_in
 from booking.intake import questions
+from booking.slots import offering_free_slots
 from coaching.models import Offering
-from coaching.selectors import coach_get_public, offering_free_slots
+from coaching.selectors import coach_get_public
+from common.timezones import is_valid_timezone
 
 router = Router(tags=["coaches"])
 

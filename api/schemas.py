@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import AwareDatetime, field_validator
 
-from accounts.timezones import is_valid_timezone
+from common.timezones import is_valid_timezone
 
 
 class QuestionOut(Schema):
@@ -58,6 +58,11 @@ class BookingIn(Schema):
     timezone: str = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
     answers: dict[str, Any] = Field(default_factory=dict, description="Intake answers by question key")
     note: str = Field(default="", max_length=2000)
+    join_community: bool = Field(
+        default=False,
+        description="Also sign up for the coach's email community (double opt-in: a confirmation email "
+        "goes out first). Ignored when the coach has no community.",
+    )
 
     @field_validator("name")
     @classmethod

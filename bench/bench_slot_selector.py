@@ -22,8 +22,8 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from bench.bench_slot_engine import median_ms
 from booking.models import Booking
+from booking.slots import offering_free_slots
 from coaching.models import BusyBlock, Coach, DateOverride, Offering, WeeklyHours
-from coaching.selectors import offering_free_slots
 
 FIRST_DAY = date(2026, 1, 5)
 NOW = datetime(2026, 1, 5, 5, 0, tzinfo=UTC)  # midnight in New York

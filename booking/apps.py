@@ -11,7 +11,12 @@ class BookingConfig(AppConfig):
         from allauth.account.signals import email_confirmed
         from django.contrib.auth.signals import user_logged_in
 
-        from booking import signals
+        from accounts.services import register_account_data
+        from booking import services, signals
 
         email_confirmed.connect(signals.on_email_confirmed, dispatch_uid="booking.link_on_email_confirmed")
         user_logged_in.connect(signals.on_user_logged_in, dispatch_uid="booking.link_on_login")
+        # "Download my data" and account deletion reach bookings through this handler.
+        register_account_data(
+            name="bookings", export=services.client_bookings_export, delete=services.client_bookings_forget
+        )

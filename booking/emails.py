@@ -31,17 +31,14 @@ and Gmail act on the text/calendar part, Apple Mail and others on the attachment
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from email import encoders
 from email.mime.base import MIMEBase
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEText
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -49,6 +46,8 @@ from django.utils.dateparse import parse_datetime
 from booking import invites, reminders
 from booking.invites import dashboard_url, location_text, manage_url, meeting_url
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
+from common.display import CallTime
+from common.emails import absolute_url, render_email
 
 __all__ = [
     "KIND_LABELS",
@@ -157,84 +156,63 @@ class InviteEmail(EmailMultiAlternatives):
         return msg
 
 
-@dataclass(frozen=True)
-class When:
-    """A call's time as one recipient reads it."""
-
-    day: str  # "Wednesday 2 December 2026"
-    start: str  # "16:00"
-    end: str  # "16:30"
-    zone: str  # "Europe/Berlin"
-
-    @classmethod
-    def of(cls, start: datetime, end: datetime | None, zone_name: str) -> When:
-        zone = ZoneInfo(zone_name)
-        local = start.astimezone(zone)
-        return cls(
-            day=f"{local:%A} {local.day} {local:%B %Y}",
-            start=f"{local:%H:%M}",
-            end=f"{end.astimezone(zone):%H:%M}" if end is not None else "",
-            zone=zone_name,
-        )
-
-    @property
-    def short(self) -> str:
-        """``Wed 2 Dec, 16:00`` for subjects."""
-        day_name, day, month = self.day.split(" ")[:3]
-        return f"{day_name[:3]} {day} {month[:3]}, {self.start}"
-
-
-def _render(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    # Subjects are one line whatever a name contains (no header injection).
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
-    text = render_to_string(f"emails/{name}-body.txt", context)
-    html = render_to_string(f"emails/{name}-body.html", context)
-    return subject, text, html
-
-
 def _previous_start(event: BookingEvent) -> datetime | None:
     value = event.detail.get("from") if isinstance(event.detail, dict) else None
     parsed = parse_datetime(value) if isinstance(value, str) else None
     return parsed if parsed is not None and timezone.is_aware(parsed) else None
 
 
-def build_message(event: BookingEvent, recipient: str, kind: str, *, now: datetime) -> InviteEmail:
-    """The email about ``event`` for ``recipient`` ("client" or "coach"), invite included."""
-    booking = event.booking
-    coach = booking.coach
-    for_coach = recipient == Recipient.COACH
-    zone_name = coach.time_zone if for_coach else booking.client_time_zone
-    previous = _previous_start(event) if kind == RESCHEDULED else None
-    method = invites.current_method(booking)
-    context = {
+def _context(booking: Booking, recipient: str, kind: str) -> dict[str, Any]:
+    """What every email about a booking shows, in the recipient's zone."""
+    zone_name = booking.coach.time_zone if recipient == Recipient.COACH else booking.client_time_zone
+    return {
         "kind": kind,
         "recipient": recipient,
-        "event": event,
-        "actor": event.actor,
+        "zone_name": zone_name,
         "booking": booking,
-        "coach": coach,
+        "coach": booking.coach,
         "offering": booking.offering,
-        "when": When.of(booking.start, booking.end, zone_name),
-        "previous": When.of(previous, None, zone_name) if previous else None,
-        "reason": booking.cancel_reason,
-        "is_pending": booking.status == Booking.Status.PENDING,
+        "when": CallTime.of(booking.start, booking.end, zone_name),
         "manage_url": manage_url(booking),
-        "ics_url": manage_url(booking) + "invite.ics",
         "dashboard_url": dashboard_url(booking),
         "meeting_url": meeting_url(booking),
         "location": location_text(booking),
         "site_url": settings.SITE_URL,
         "SITE_NAME": settings.SITE_NAME,
     }
-    subject, text, html = _render(f"{kind}-{recipient}", context)
-    ics = invites.invite_bytes(booking, method=method, now=now, audience="coach" if for_coach else "client")
-    to = coach.user.email if for_coach else booking.client_email
-    reply_to = booking.client_email if for_coach else coach.user.email
+
+
+def _addresses(booking: Booking, recipient: str) -> tuple[list[str], list[str]]:
+    """``(to, reply_to)``: each side's email replies to the other."""
+    coach_email, client_email = booking.coach.user.email, booking.client_email
+    if recipient == Recipient.COACH:
+        return [coach_email], [client_email]
+    return [client_email], [coach_email]
+
+
+def build_message(event: BookingEvent, recipient: str, kind: str, *, now: datetime) -> InviteEmail:
+    """The email about ``event`` for ``recipient`` ("client" or "coach"), invite included."""
+    booking = event.booking
+    context = _context(booking, recipient, kind)
+    previous = _previous_start(event) if kind == RESCHEDULED else None
+    method = invites.current_method(booking)
+    context.update(
+        event=event,
+        actor=event.actor,
+        previous=CallTime.of(previous, None, context["zone_name"]) if previous else None,
+        reason=booking.cancel_reason,
+        is_pending=booking.status == Booking.Status.PENDING,
+        ics_url=context["manage_url"] + "invite.ics",
+    )
+    subject, text, html = render_email(f"{kind}-{recipient}", context)
+    audience = "coach" if recipient == Recipient.COACH else "client"
+    ics = invites.invite_bytes(booking, method=method, now=now, audience=audience)
+    to, reply_to = _addresses(booking, recipient)
     message = InviteEmail(
         subject,
         text,
-        to=[to],
-        reply_to=[reply_to],
+        to=to,
+        reply_to=reply_to,
         headers={"Auto-Submitted": "auto-generated"},
         ics=ics,
         method=method,
@@ -262,41 +240,24 @@ def reminder_message_id(reminder: Reminder) -> str:
 
 def book_again_url(booking: Booking) -> str:
     """The offering's public page, where the client books the next session."""
-    path = reverse("offering_page", kwargs={"coach": booking.coach.slug, "offering": booking.offering.slug})
-    return settings.SITE_URL + path
+    return absolute_url(
+        reverse("offering_page", kwargs={"coach": booking.coach.slug, "offering": booking.offering.slug})
+    )
 
 
 def build_reminder_message(reminder: Reminder, *, now: datetime) -> EmailMultiAlternatives:
     """The reminder (or follow-up) email for ``reminder``, in its recipient's time zone."""
     booking = reminder.booking
-    coach = booking.coach
-    for_coach = reminder.recipient == Recipient.COACH
-    zone_name = coach.time_zone if for_coach else booking.client_time_zone
     name = "follow-up" if reminder.kind == reminders.FOLLOW_UP else "reminder"
-    context = {
-        "kind": name,
-        "recipient": reminder.recipient,
-        "booking": booking,
-        "coach": coach,
-        "offering": booking.offering,
-        "when": When.of(booking.start, booking.end, zone_name),
-        "lead": reminders.describe_lead(booking.start - now),
-        "manage_url": manage_url(booking),
-        "dashboard_url": dashboard_url(booking),
-        "book_again_url": book_again_url(booking),
-        "meeting_url": meeting_url(booking),
-        "location": location_text(booking),
-        "site_url": settings.SITE_URL,
-        "SITE_NAME": settings.SITE_NAME,
-    }
-    subject, text, html = _render(f"{name}-{reminder.recipient}", context)
-    to = coach.user.email if for_coach else booking.client_email
-    reply_to = booking.client_email if for_coach else coach.user.email
+    context = _context(booking, reminder.recipient, name)
+    context.update(lead=reminders.describe_lead(booking.start - now), book_again_url=book_again_url(booking))
+    subject, text, html = render_email(f"{name}-{reminder.recipient}", context)
+    to, reply_to = _addresses(booking, reminder.recipient)
     message = EmailMultiAlternatives(
         subject,
         text,
-        to=[to],
-        reply_to=[reply_to],
+        to=to,
+        reply_to=reply_to,
         headers={"Message-ID": reminder_message_id(reminder), "Auto-Submitted": "auto-generated"},
     )
     message.attach_alternative(html, "text/html")

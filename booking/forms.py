@@ -14,12 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from accounts.models import User
-from accounts.timezones import validate_timezone
 from booking import intake
 from booking.models import Booking
 from booking.selectors import WHEN_CHOICES, WHEN_UPCOMING
-from coaching.community_forms import consent_label
 from coaching.models import Coach, Offering
+from common.forms import Form
+from common.timezones import validate_timezone
+from community.landing import consent_label
 
 # ISO 8601 instants are short; anything longer is not one.
 MAX_START_LENGTH = 40
@@ -51,14 +52,6 @@ def iso_utc(value: datetime) -> str:
 def new_form_token() -> str:
     """A one-time token for a booking form: a resubmission carries it and books nothing new."""
     return secrets.token_urlsafe(24)
-
-
-class Form(forms.Form):
-    """Labels without Django's trailing colon: they sit above their fields."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
 
 class StartField(forms.CharField):
@@ -126,7 +119,7 @@ class BookingForm(Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     # Opt-in to the coach's email community: unchecked unless ticked, and confirmed by
-    # email before anything is sent (coaching/community.py). Its label is the consent text.
+    # email before anything is sent (community/services.py). Its label is the consent text.
     join_community = forms.BooleanField(required=False, help_text="We’ll email you a link to confirm first.")
 
     def __init__(self, *args: Any, offering: Offering, user: User | None = None, **kwargs: Any) -> None:

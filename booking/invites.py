@@ -51,6 +51,8 @@ ALARM_BEFORE = timedelta(minutes=15)
 # How often subscribed calendars should come back for a feed (RFC 7986 and the
 # older X-PUBLISHED-TTL that Outlook reads).
 FEED_REFRESH = timedelta(minutes=15)
+# The media type of every invite and feed we serve.
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from accounts.timezones import validate_timezone
+from common.timezones import validate_timezone
+
+
+class Recipient(models.TextChoices):
+    """Who an email about a booking goes to: each side gets its own, in its own zone."""
+
+    CLIENT = "client", "Client"
+    COACH = "coach", "Coach"
 
 
 class Booking(models.Model):
@@ -152,9 +159,7 @@ class EmailDelivery(models.Model):
     ``last_error`` names the exception and the SMTP code, never an address or a name.
     """
 
-    class Recipient(models.TextChoices):
-        CLIENT = "client", "Client"
-        COACH = "coach", "Coach"
+    Recipient = Recipient
 
     class Status(models.TextChoices):
         PENDING = "pending", "Sending"
@@ -214,9 +219,7 @@ class Reminder(models.Model):
     the same.
     """
 
-    class Recipient(models.TextChoices):
-        CLIENT = "client", "Client"
-        COACH = "coach", "Coach"
+    Recipient = Recipient
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

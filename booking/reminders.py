@@ -39,12 +39,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from coaching.models import DEFAULT_REMINDER_OFFSETS
+
 CLIENT = "client"
 COACH = "coach"
 RECIPIENTS = (CLIENT, COACH)
 
 # Minutes before the start, per recipient, when the offering says nothing.
-DEFAULT_OFFSETS: dict[str, tuple[int, ...]] = {CLIENT: (1440, 60), COACH: (60,)}
+# The offsets used when an offering sets none (an offering setting, so coaching holds it).
+DEFAULT_OFFSETS = DEFAULT_REMINDER_OFFSETS
 # The coach dashboard accepts 1 minute to 30 days; hand-edited values outside are ignored.
 MAX_OFFSET_MINUTES = 30 * 24 * 60
 

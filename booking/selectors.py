@@ -6,12 +6,13 @@ someone else's bookings through these.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from booking.models import Booking, BookingEvent
+from booking import invites
+from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
 from coaching.models import Coach
 
 # The coach dashboard's "when" filter.
@@ -19,6 +20,9 @@ WHEN_UPCOMING = "upcoming"
 WHEN_PAST = "past"
 WHEN_ALL = "all"
 WHEN_CHOICES = ((WHEN_UPCOMING, "Upcoming"), (WHEN_PAST, "Past"), (WHEN_ALL, "All"))
+# How far back feeds reach, and how long a cancellation stays in them.
+FEED_PAST = timedelta(days=30)
+FAILED_EMAILS_SHOWN = 50
 
 
 def client_bookings(*, user: User, now: datetime, upcoming: bool) -> QuerySet[Booking]:
@@ -69,3 +73,37 @@ def coach_booking_get(*, coach: Coach, reference: str) -> Booking | None:
 
 def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
     return BookingEvent.objects.filter(booking=booking).order_by("at", "pk")
+
+
+def booking_reminders(*, booking: Booking) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(booking=booking).order_by("due_at", "pk")
+
+
+def coach_failed_email_count(*, coach: Coach) -> int:
+    return EmailDelivery.objects.filter(booking__coach=coach, status=EmailDelivery.Status.FAILED).count()
+
+
+def coach_failed_emails(*, coach: Coach, limit: int = FAILED_EMAILS_SHOWN) -> list[EmailDelivery]:
+    """The latest emails about the coach's bookings that could not be sent."""
+    return list(
+        EmailDelivery.objects.filter(booking__coach=coach, status=EmailDelivery.Status.FAILED)
+        .select_related("booking")
+        .order_by("-last_attempt_at", "-pk")[:limit]
+    )
+
+
+def coach_failed_email_get(*, coach: Coach, pk: int) -> EmailDelivery | None:
+    return (
+        EmailDelivery.objects.filter(pk=pk, booking__coach=coach, status=EmailDelivery.Status.FAILED)
+        .select_related("booking")
+        .first()
+    )
+
+
+def feed_bookings(bookings: QuerySet[Booking], *, now: datetime) -> QuerySet[Booking]:
+    """The bookings a feed shows: not over for more than 30 days, or cancelled in the last 30 days."""
+    since = now - FEED_PAST
+    cancelled = invites.CANCELLED_STATUSES
+    return bookings.filter(
+        (Q(end__gte=since) & ~Q(status__in=cancelled)) | Q(status__in=cancelled, updated_at__gte=since)
+    )

@@ -17,36 +17,40 @@ when, booking/tasks.py sends them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from booking import reminders
-from booking.models import Booking, BookingEvent, IdempotencyKey, Reminder
-from booking.tokens import new_manage_key, new_reference
+from booking import reminders, tasks
+from booking.emails import ANONYMISED_EMAIL
+from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
+from booking.slots import offering_slot_is_free
+from booking.tokens import new_feed_key, new_manage_key, new_reference
 from coaching.models import Coach, Offering
-from coaching.selectors import offering_slot_is_free
+from common.display import duration_text
+from common.errors import UserFacingError
+from common.queue import enqueue_on_commit
+from community.landing import consent_label
+from community.models import Subscriber
+from community.services import subscriber_subscribe
 
 Actor = BookingEvent.Actor
 Status = Booking.Status
 
 
-class BookingError(Exception):
-    """A booking request that cannot be carried out; ``message`` is safe to show."""
+class BookingError(UserFacingError):
+    """A booking request that cannot be carried out."""
 
     message = "This booking could not be changed."
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
-        if message:
-            self.message = message
 
 
 class SlotUnavailable(BookingError):
@@ -89,6 +93,7 @@ def booking_create(
     client: User | None = None,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
+    join_community: bool = False,
     now: datetime | None = None,
 ) -> BookingCreated:
     """Book ``start`` for a client: pending when the offering needs approval, else confirmed.
@@ -142,6 +147,17 @@ def booking_create(
             if booking.status == Status.CONFIRMED:
                 _plan_reminders(booking, now=now, new=True)
             _record(booking, BookingEvent.Kind.CREATED, Actor.CLIENT, now, {"start": start.isoformat()})
+            if join_community and offering.coach.community_enabled:
+                # Double opt-in, as from the signup form: a pending subscriber and a
+                # confirmation email, committed (or not) with the booking.
+                subscriber_subscribe(
+                    coach=offering.coach,
+                    email=client_email,
+                    first_name=client_name.split()[0] if client_name.split() else "",
+                    source=Subscriber.Source.BOOKING,
+                    consent_text=consent_label(offering.coach),
+                    now=now,
+                )
     except IntegrityError as exc:
         if _is_overlap(exc):
             raise SlotUnavailable() from exc
@@ -177,13 +193,7 @@ def booking_decline(*, booking: Booking, reason: str = "", now: datetime | None 
         booking = _lock_booking(booking)
         if booking.status != Status.PENDING:
             raise InvalidTransition("Only a booking waiting for approval can be declined.")
-        booking.status = Status.DECLINED
-        booking.cancel_reason = reason
-        booking.cancelled_by = Actor.COACH
-        booking.sequence += 1
-        booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
-        _cancel_reminders(booking, now=now)
-        _record(booking, BookingEvent.Kind.DECLINED, Actor.COACH, now, {"reason": reason})
+        _call_off(booking, status=Status.DECLINED, by=Actor.COACH, reason=reason, now=now)
     return booking
 
 
@@ -192,19 +202,8 @@ def booking_cancel(*, booking: Booking, by: str, reason: str = "", now: datetime
     now = now or timezone.now()
     with transaction.atomic():
         booking = _lock_booking(booking)
-        if booking.status not in Booking.ACTIVE_STATUSES:
-            raise InvalidTransition("This booking is not active, so it cannot be cancelled.")
-        if by == Actor.CLIENT:
-            problem = client_cancel_problem(booking, now=now)
-            if problem:
-                raise PolicyViolation(problem)
-        booking.status = Status.CANCELLED
-        booking.cancel_reason = reason
-        booking.cancelled_by = by
-        booking.sequence += 1
-        booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
-        _cancel_reminders(booking, now=now)
-        _record(booking, BookingEvent.Kind.CANCELLED, by, now, {"reason": reason})
+        _check_may_change(booking, by=by, now=now, change="cancelled", policy=client_cancel_problem)
+        _call_off(booking, status=Status.CANCELLED, by=by, reason=reason, now=now)
     return booking
 
 
@@ -223,12 +222,7 @@ def booking_reschedule(
         with transaction.atomic():
             _lock_coach(booking.coach_id)
             booking = _lock_booking(booking)
-            if booking.status not in Booking.ACTIVE_STATUSES:
-                raise InvalidTransition("This booking is not active, so it cannot be moved.")
-            if by == Actor.CLIENT:
-                problem = client_reschedule_problem(booking, now=now)
-                if problem:
-                    raise PolicyViolation(problem)
+            _check_may_change(booking, by=by, now=now, change="moved", policy=client_reschedule_problem)
             if new_start == booking.start:
                 raise InvalidTransition("The booking is already at this time.")
             offering = booking.offering
@@ -319,6 +313,23 @@ def reminders_retry(*, queryset: QuerySet[Reminder], now: datetime | None = None
     )
 
 
+def feed_key_replace(*, owner: Coach | User) -> None:
+    """Give ``owner`` (a coach or a client) a new calendar-feed link; the old one stops working at once."""
+    owner.feed_key = new_feed_key()
+    owner.save(update_fields=["feed_key"])
+
+
+def email_delivery_retry(*, delivery: EmailDelivery) -> bool:
+    """Send a failed email again (a fresh round of retries); False if it is not failed any more."""
+    with transaction.atomic():
+        retried = EmailDelivery.objects.filter(pk=delivery.pk, status=EmailDelivery.Status.FAILED).update(
+            status=EmailDelivery.Status.PENDING, locked_until=None
+        )
+        if retried:
+            enqueue_on_commit(tasks.send_booking_email, delivery.pk)
+    return bool(retried)
+
+
 # --- Policy: what a client may do from their link -------------------------------------
 
 
@@ -326,10 +337,10 @@ def client_cancel_problem(booking: Booking, *, now: datetime) -> str:
     """Why the client can't cancel now, or "" if they can."""
     if booking.status not in Booking.ACTIVE_STATUSES:
         return "This booking is no longer active."
-    notice = timedelta(minutes=booking.offering.cancel_notice_minutes)
-    if now > booking.start - notice:
+    minutes = booking.offering.cancel_notice_minutes
+    if now > booking.start - timedelta(minutes=minutes):
         return (
-            f"Calls can be cancelled online until {_describe(notice)} before they start. "
+            f"Calls can be cancelled online until {duration_text(minutes)} before they start. "
             "Please contact your coach directly."
         )
     return ""
@@ -346,27 +357,28 @@ def client_reschedule_problem(booking: Booking, *, now: datetime) -> str:
             f"{'s' if booking.reschedule_count != 1 else ''}, the most allowed online. "
             "Please contact your coach directly."
         )
-    notice = timedelta(minutes=offering.reschedule_notice_minutes)
-    if now > booking.start - notice:
+    minutes = offering.reschedule_notice_minutes
+    if now > booking.start - timedelta(minutes=minutes):
         return (
-            f"Calls can be moved online until {_describe(notice)} before they start. "
+            f"Calls can be moved online until {duration_text(minutes)} before they start. "
             "Please contact your coach directly."
         )
     return ""
 
 
-def _describe(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % (24 * 60) == 0 and minutes:
-        days = minutes // (24 * 60)
-        return f"{days} day{'s' if days != 1 else ''}"
-    if minutes % 60 == 0 and minutes:
-        hours = minutes // 60
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 # --- Internals --------------------------------------------------------------------------
+
+
+def _check_may_change(
+    booking: Booking, *, by: str, now: datetime, change: str, policy: Callable[..., str]
+) -> None:
+    """The booking must be active; a client must also be within the offering's policy."""
+    if booking.status not in Booking.ACTIVE_STATUSES:
+        raise InvalidTransition(f"This booking is not active, so it cannot be {change}.")
+    if by == Actor.CLIENT:
+        problem = policy(booking, now=now)
+        if problem:
+            raise PolicyViolation(problem)
 
 
 def _lock_coach(coach_id: int) -> None:
@@ -446,6 +458,18 @@ def _plan_reminders(booking: Booking, *, now: datetime, new: bool = False) -> No
         )
 
 
+def _call_off(booking: Booking, *, status: str, by: str, reason: str, now: datetime) -> None:
+    """The locked booking is declined or cancelled: its time is free, its reminders off, both sides told."""
+    booking.status = status
+    booking.cancel_reason = reason
+    booking.cancelled_by = by
+    booking.sequence += 1
+    booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
+    _cancel_reminders(booking, now=now)
+    kind = BookingEvent.Kind.DECLINED if status == Status.DECLINED else BookingEvent.Kind.CANCELLED
+    _record(booking, kind, by, now, {"reason": reason})
+
+
 def _cancel_reminders(booking: Booking, *, now: datetime) -> None:
     """The booking is off: what has not gone out never will.
 
@@ -461,8 +485,74 @@ def _record(
     booking: Booking, kind: str, actor: str, now: datetime, detail: dict[str, Any] | None = None
 ) -> None:
     event = BookingEvent.objects.create(booking=booking, kind=kind, actor=actor, at=now, detail=detail or {})
-    from booking import tasks
-
     # robust: with the broker down the booking still stands and the request still
     # answers; booking.tasks.sweep_unsent_emails enqueues the event once it is back.
-    transaction.on_commit(lambda: tasks.notify_booking_event.delay(event.pk), robust=True)
+    enqueue_on_commit(tasks.notify_booking_event, event.pk)
+
+
+# --- A client's own data (registered with accounts in booking/apps.py) ------------------
+
+# Set on the bookings of a client who deleted their account.
+ANONYMOUS_NAME = "Deleted client"
+
+
+def _client_bookings(user: User, emails: list[str]) -> QuerySet[Booking]:
+    query = Q(client=user)
+    for email in emails:
+        query |= Q(client_email__iexact=email)
+    return Booking.objects.filter(query)
+
+
+def client_bookings_export(user: User, emails: list[str]) -> list[dict[str, Any]]:
+    """Every booking made by the person (signed in, or as a guest with one of their addresses)."""
+    bookings = (
+        _client_bookings(user, emails)
+        .select_related("coach", "offering")
+        .prefetch_related("events")
+        .order_by("start")
+    )
+    return [
+        {
+            "reference": b.reference,
+            "coach": b.coach.display_name,
+            "offering": b.offering.title,
+            "start": b.start.isoformat(),
+            "end": b.end.isoformat(),
+            "status": b.status,
+            "name": b.client_name,
+            "email": b.client_email,
+            "time_zone": b.client_time_zone,
+            "note": b.note,
+            "answers": b.answers,
+            "cancel_reason": b.cancel_reason,
+            "created_at": b.created_at.isoformat(),
+            "history": [
+                {"what": e.kind, "by": e.actor, "at": e.at.isoformat(), "detail": e.detail}
+                for e in b.events.all()
+            ],
+        }
+        for b in bookings
+    ]
+
+
+def client_bookings_forget(user: User, emails: list[str], now: datetime) -> int:
+    """Cancel the person's upcoming calls (so the coach is told), then anonymise all their bookings.
+
+    The coaches' history stays whole (times, statuses, history) but loses everything that
+    identifies the client; the old manage links stop working. Returns how many were anonymised.
+    """
+    for booking in list(_client_bookings(user, emails).select_for_update()):
+        if booking.is_active and booking.start > now:
+            # If it changed meanwhile, anonymise it all the same.
+            with contextlib.suppress(BookingError):
+                booking_cancel(
+                    booking=booking, by=Actor.SYSTEM, reason="The client closed their account.", now=now
+                )
+    return _client_bookings(user, emails).update(
+        client=None,
+        client_name=ANONYMOUS_NAME,
+        client_email=ANONYMISED_EMAIL,
+        note="",
+        answers={},
+        manage_key=new_manage_key(),
+    )

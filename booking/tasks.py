@@ -20,19 +20,19 @@ Logs carry ids, references and error classes only: no names, no addresses.
 from __future__ import annotations
 
 import logging
-import random
 import secrets
-import smtplib
 from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from booking import emails, reminders
 from booking.models import BookingEvent, EmailDelivery, Reminder
+from common.emails import RETRYABLE, describe_error, is_permanent, retry_delay
+from common.queue import RETRY_ON_DATABASE_ERROR
 
 logger = logging.getLogger(__name__)
 
@@ -40,40 +40,13 @@ MAX_EMAIL_RETRIES = 8
 # A claim outlives one attempt (EMAIL_TIMEOUT is 20 s), and a crashed worker's claim
 # lapses in time for the redelivered message.
 CLAIM_FOR = timedelta(minutes=5)
-RETRYABLE = (smtplib.SMTPException, OSError)
 
 
 class EmailNotSentYet(Exception):
     """An attempt failed and will be retried; the message names no person."""
 
 
-def _retry_base_seconds() -> float:
-    """The first retry's delay; each next one doubles it, up to the maximum (settings may shorten both)."""
-    return float(getattr(settings, "BOOKING_EMAIL_RETRY_BASE_SECONDS", 30))
-
-
-def _retry_max_seconds() -> float:
-    return float(getattr(settings, "BOOKING_EMAIL_RETRY_MAX_SECONDS", 30 * 60))
-
-
-def retry_delay(retries: int) -> float:
-    """Seconds before retry number ``retries + 1``: exponential, capped, with jitter.
-
-    Half the ceiling is fixed and half random ("equal jitter"), so retries of many
-    emails after one outage spread out but none comes back at once.
-    """
-    ceiling = min(_retry_base_seconds() * 2**retries, _retry_max_seconds())
-    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - timing jitter, not a secret
-
-
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=5,
-    retry_backoff_max=5 * 60,
-    retry_jitter=True,
-    max_retries=5,
-)
+@shared_task(ignore_result=True, **RETRY_ON_DATABASE_ERROR)
 def notify_booking_event(event_id: int) -> None:
     """Plan the emails about one change of a booking and enqueue one send per recipient."""
     event = (
@@ -133,7 +106,7 @@ def send_booking_email(self, delivery_id: int) -> None:
     except RETRYABLE as exc:
         error = describe_error(exc)
         retries = self.request.retries
-        if _is_permanent(exc) or retries >= self.max_retries:
+        if is_permanent(exc) or retries >= self.max_retries:
             _finish(delivery_id, status=EmailDelivery.Status.FAILED, error=error)
             logger.error(
                 "email %s (booking %s, %s to %s): failed for good after %d attempts: %s",
@@ -199,7 +172,7 @@ def sweep_unsent_emails() -> int:
         .order_by()
         .values_list("pk", flat=True)[:500]
     )
-    overdue = now - SWEEP_GRACE - timedelta(seconds=_retry_max_seconds())
+    overdue = now - SWEEP_GRACE - timedelta(seconds=settings.EMAIL_RETRY_MAX_SECONDS)
     delivery_ids = list(
         EmailDelivery.objects.filter(status=EmailDelivery.Status.PENDING, created_at__gte=now - SWEEP_WINDOW)
         .filter(
@@ -225,45 +198,6 @@ def _finish(delivery_id: int, *, status: str, error: str | None = None, sent: bo
     if sent:
         fields["sent_at"] = timezone.now()
     EmailDelivery.objects.filter(pk=delivery_id).update(**fields)
-
-
-def _smtp_code(exc: BaseException) -> int | None:
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in exc.recipients.values()]
-        return max(codes) if codes else None
-    code = getattr(exc, "smtp_code", None)
-    return code if isinstance(code, int) else None
-
-
-def _is_permanent(exc: BaseException) -> bool:
-    """A 5xx refusal of the address or the message: trying again gets the same answer."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
-        code = _smtp_code(exc)
-        return code is not None and 500 <= code < 600
-    return False
-
-
-def describe_error(exc: BaseException) -> str:
-    """What went wrong, for the coach and the log: the kind of failure and the SMTP code, no addresses."""
-    code = _smtp_code(exc)
-    suffix = f" (SMTP {code})" if code else ""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        text = "The mail server refused the recipient's address"
-    elif isinstance(exc, smtplib.SMTPSenderRefused):
-        text = "The mail server refused our sender address"
-    elif isinstance(exc, smtplib.SMTPAuthenticationError):
-        text = "The mail server refused our login"
-    elif isinstance(exc, smtplib.SMTPServerDisconnected):
-        text = "The mail server closed the connection"
-    elif isinstance(exc, smtplib.SMTPDataError):
-        text = "The mail server refused the message"
-    elif isinstance(exc, smtplib.SMTPException):
-        text = "The mail server reported an error"
-    elif isinstance(exc, TimeoutError):
-        text = "The mail server did not answer in time"
-    else:
-        text = "Could not reach the mail server"
-    return f"{text}{suffix} [{type(exc).__name__}]"
 
 
 # ---------------------------------------------------------------------------
@@ -416,7 +350,7 @@ def send_reminder(reminder_id: int, claim: str) -> str:
         message.send()
     except RETRYABLE as exc:
         error = describe_error(exc)
-        if _is_permanent(exc) or reminder.attempts >= MAX_REMINDER_ATTEMPTS:
+        if is_permanent(exc) or reminder.attempts >= MAX_REMINDER_ATTEMPTS:
             _finish_reminder(reminder_id, attempt, status=Reminder.Status.FAILED, error=error)
             logger.error(
                 "reminder %s (booking %s, %s to %s): failed for good after %d attempts: %s",

@@ -1,55 +1,99 @@
-"""Secret tokens for manage links.
+"""Booking references and the secret links: manage links and calendar-feed links.
 
-A manage token is ``<reference>.<mac>``: the MAC is an HMAC-SHA256 (Django's
-``salted_hmac``, keyed by SECRET_KEY) of the booking's reference and its random
-``manage_key``. Nothing secret is stored, a leaked database alone yields no working
-links, links can be rebuilt for every later email, and replacing ``manage_key``
-revokes the old link. Comparison is constant-time; anything malformed is "not found".
+A manage token is ``<reference>.<mac>`` and a feed token ``<owner id>.<mac>``, both signed
+``<id>.<mac>`` tokens (common/tokens.py) over a random per-row key: replacing the key
+revokes the link; a blank feed key means "no feed yet". Anything malformed is "not found".
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 
-from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.db.models import QuerySet
 
+from accounts.models import User
 from booking.models import Booking
+from coaching.models import Coach
+from common import tokens
+from common.tokens import new_key as new_manage_key
 
-_SALT = "booking.manage-link"
+__all__ = [
+    "booking_for_manage_token",
+    "client_feed_token",
+    "coach_feed_token",
+    "coach_for_feed_token",
+    "manage_token",
+    "new_feed_key",
+    "new_manage_key",
+    "new_reference",
+    "user_for_feed_token",
+]
+
+_MANAGE_SALT = "booking.manage-link"
+_COACH_FEED_SALT = "booking.feed.coach"
+_CLIENT_FEED_SALT = "booking.feed.client"
 # Crockford's base32 without I, L, O, U: easy to read out on a phone call.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_MAX_REFERENCE = 16
 
-
-def new_manage_key() -> str:
-    """128 random bits, hex."""
-    return secrets.token_hex(16)
+new_feed_key = tokens.new_key
 
 
 def new_reference() -> str:
     return "BK-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
 
 
-def _mac(reference: str, manage_key: str, secret: str) -> str:
-    digest = salted_hmac(_SALT, f"{reference}:{manage_key}", secret=secret, algorithm="sha256").digest()
-    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
-
-
 def manage_token(booking: Booking) -> str:
-    return f"{booking.reference}.{_mac(booking.reference, booking.manage_key, settings.SECRET_KEY)}"
+    return tokens.make_token(salt=_MANAGE_SALT, ident=booking.reference, key=booking.manage_key)
 
 
-def booking_for_manage_token(token: str, *, queryset: object | None = None) -> Booking | None:
+def booking_for_manage_token(token: str, *, queryset: QuerySet[Booking] | None = None) -> Booking | None:
     """The booking a token opens, or None for anything unknown, tampered or revoked."""
-    reference, sep, mac = (token or "").partition(".")
-    if not sep or not reference.startswith("BK-") or len(reference) > 16 or not mac or len(mac) > 64:
+    parts = tokens.split_token(token, max_ident=_MAX_REFERENCE)
+    if parts is None or not parts[0].startswith("BK-"):
         return None
     qs = queryset if queryset is not None else Booking.objects.select_related("coach", "offering")
-    booking = qs.filter(reference=reference).first()
-    if booking is None:
+    booking = qs.filter(reference=parts[0]).first()
+    if booking is None or not tokens.mac_matches(
+        salt=_MANAGE_SALT, ident=booking.reference, key=booking.manage_key, mac=parts[1]
+    ):
         return None
-    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
-        if constant_time_compare(mac, _mac(booking.reference, booking.manage_key, secret)):
-            return booking
-    return None
+    return booking
+
+
+def coach_feed_token(coach: Coach) -> str:
+    """The token of the coach's feed link; "" while the coach has no feed."""
+    return (
+        tokens.make_token(salt=_COACH_FEED_SALT, ident=coach.pk, key=coach.feed_key) if coach.feed_key else ""
+    )
+
+
+def client_feed_token(user: User) -> str:
+    """The token of a client's feed link; "" while they have no feed."""
+    return (
+        tokens.make_token(salt=_CLIENT_FEED_SALT, ident=user.pk, key=user.feed_key) if user.feed_key else ""
+    )
+
+
+def coach_for_feed_token(token: str) -> Coach | None:
+    parts = tokens.split_numeric_token(token)
+    if parts is None:
+        return None
+    coach = Coach.objects.filter(pk=parts[0]).first()
+    if coach is None or not tokens.mac_matches(
+        salt=_COACH_FEED_SALT, ident=coach.pk, key=coach.feed_key, mac=parts[1]
+    ):
+        return None
+    return coach
+
+
+def user_for_feed_token(token: str) -> User | None:
+    parts = tokens.split_numeric_token(token)
+    if parts is None:
+        return None
+    user = User.objects.filter(pk=parts[0], is_active=True).first()
+    if user is None or not tokens.mac_matches(
+        salt=_CLIENT_FEED_SALT, ident=user.pk, key=user.feed_key, mac=parts[1]
+    ):
+        return None
+    return user

@@ -1,53 +1,56 @@
+"""Booking's addresses, one list per audience; config/urls.py mounts each under its prefix."""
+
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import path
 
-from booking import coach_views, views
-from coaching.models import RESERVED_SLUGS
+from booking.views import calendars, client, coach, feeds, manage, public
 
+# /b/<token>/...: the client's manage link (the token is the secret).
+manage_urlpatterns = [
+    path("<str:token>/", manage.manage, name="booking_manage"),
+    path("<str:token>/confirmed/", manage.confirmation, name="booking_confirmed"),
+    path("<str:token>/cancel/", manage.manage_cancel, name="booking_manage_cancel"),
+    path("<str:token>/reschedule/", manage.manage_reschedule, name="booking_manage_reschedule"),
+    path("<str:token>/invite.ics", manage.invite_ics, name="booking_invite_ics"),
+]
 
-class PublicSlugConverter:
-    """A coach slug that is not one of ours: /dashboard/offerings/ must stay the dashboard's.
+# /feeds/...: calendar subscriptions.
+feed_urlpatterns = [
+    path("coach/<str:token>.ics", feeds.coach_feed, name="coach_feed"),
+    path("client/<str:token>.ics", feeds.client_feed, name="client_feed"),
+]
 
-    These URLs are included before coaching/urls.py, so a two-segment pattern would
-    otherwise swallow every two-segment page that comes after it. A reserved first
-    segment makes the pattern not match, and resolution moves on.
-    """
+# /my/...: a signed-in client's pages.
+my_urlpatterns = [
+    path("bookings/", client.my_bookings, name="my_bookings"),
+    path("calendar/", client.my_calendar, name="my_calendar"),
+    path("calendar/replace/", client.my_calendar_replace, name="my_calendar_replace"),
+]
 
-    regex = "[-a-zA-Z0-9_]+"
-
-    def to_python(self, value: str) -> str:
-        if value.lower() in RESERVED_SLUGS:
-            raise ValueError(value)
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
-
-
-register_converter(PublicSlugConverter, "public_slug")
-
-urlpatterns = [
-    # Manage links: the token is the secret (booking/tokens.py).
-    path("b/<str:token>/", views.manage, name="booking_manage"),
-    path("b/<str:token>/confirmed/", views.confirmation, name="booking_confirmed"),
-    path("b/<str:token>/cancel/", views.manage_cancel, name="booking_manage_cancel"),
-    path("b/<str:token>/reschedule/", views.manage_reschedule, name="booking_manage_reschedule"),
-    path("my/bookings/", views.my_bookings, name="my_bookings"),
-    # The coach's bookings in the dashboard.
-    path("dashboard/bookings/", coach_views.booking_list, name="dashboard_bookings"),
-    path("dashboard/bookings/<str:reference>/", coach_views.booking_detail, name="dashboard_booking"),
+# /dashboard/...: the coach's pages that read bookings.
+dashboard_urlpatterns = [
+    path("", coach.home, name="dashboard"),
+    path("preview/", coach.preview, name="dashboard_preview"),
+    path("bookings/", coach.booking_list, name="dashboard_bookings"),
+    path("bookings/<str:reference>/", coach.booking_detail, name="dashboard_booking"),
     path(
-        "dashboard/bookings/<str:reference>/reschedule/",
-        coach_views.booking_reschedule_view,
+        "bookings/<str:reference>/reschedule/",
+        coach.booking_reschedule_view,
         name="dashboard_booking_reschedule",
     ),
-    path(
-        "dashboard/bookings/<str:reference>/<slug:action>/",
-        coach_views.booking_action,
-        name="dashboard_booking_action",
-    ),
-    # An offering's page and its booking form, under the coach's public address.
-    path("<public_slug:coach>/<slug:offering>/", views.offering_page, name="offering_page"),
-    path("<public_slug:coach>/<slug:offering>/book/", views.book, name="booking_form"),
+    path("bookings/<str:reference>/<slug:action>/", coach.booking_action, name="dashboard_booking_action"),
+    path("calendars/", calendars.calendar_list, name="dashboard_calendars"),
+    path("calendars/<int:pk>/remove/", calendars.calendar_remove, name="dashboard_calendar_remove"),
+    path("calendars/<int:pk>/refresh/", calendars.calendar_refresh, name="dashboard_calendar_refresh"),
+    path("calendars/feed/", calendars.coach_feed_replace, name="dashboard_feed_replace"),
+    path("emails/", calendars.email_failures, name="dashboard_emails"),
+    path("emails/<int:pk>/retry/", calendars.email_retry, name="dashboard_email_retry"),
+]
+
+# /<coach>/...: the public pages, mounted last (reserved slugs keep coaches off our prefixes).
+public_urlpatterns = [
+    path("<slug:coach>/", public.coach_page, name="coach_page"),
+    path("<slug:coach>/<slug:offering>/", public.offering_page, name="offering_page"),
+    path("<slug:coach>/<slug:offering>/book/", public.book, name="booking_form"),
 ]

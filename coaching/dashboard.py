@@ -1,121 +1,44 @@
-"""The coach dashboard: profile, offerings, weekly hours, date overrides and a slot preview.
+"""The coach's setup pages in the dashboard: profile, offerings, weekly hours, date overrides.
 
-Every view gets the signed-in coach from `coach_required` and reaches rows only
-through that coach, so another coach's ids answer 404, never their data.
+Every view gets the signed-in coach from ``coach_required`` and loads rows through that
+coach (coaching/selectors.py), so another coach's ids answer 404; every change goes
+through coaching/services.py. The overview, preview, bookings and calendars pages join
+booking's rows and live in booking/views/.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from http import HTTPStatus
 from itertools import groupby
-from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from coaching import selectors
-from coaching.forms import (
-    CoachProfileForm,
-    DateOverrideForm,
-    OfferingForm,
-    WeeklyHoursForm,
-    format_day,
-)
+from coaching import selectors, services
+from coaching.forms import CoachProfileForm, DateOverrideForm, OfferingForm, WeeklyHoursForm
 from coaching.models import Coach, DateOverride, Offering
 from coaching.permissions import coach_required
+from common.display import short_day_label as format_day
+from common.shortcuts import found_or_404
 
 OFFERINGS_PER_PAGE = 20
 OVERRIDE_DATES_PER_PAGE = 20
-PREVIEW_DAYS = 7
 
 
 def _local_today(coach: Coach, now: datetime) -> date:
     return now.astimezone(coach.zone).date()
 
 
-def duration_text(minutes: int) -> str:
-    """240 -> "4 hours"; 90 -> "1 hour 30 minutes"; 2880 -> "2 days"."""
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    parts = [
-        f"{amount} {unit}{'' if amount == 1 else 's'}"
-        for amount, unit in ((days, "day"), (hours, "hour"), (mins, "minute"))
-        if amount
-    ]
-    return " ".join(parts) or "0 minutes"
-
-
-# ---------------------------------------------------------------------------
-# Preview
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PreviewSlot:
-    iso: str  # with the coach's offset, for <time datetime>
-    label: str  # "09:30", the coach's wall clock
-
-
-@dataclass(frozen=True)
-class PreviewDay:
-    day: date
-    label: str
-    slots: list[PreviewSlot]
-
-
-def _preview_context(coach: Coach, chosen: str | None, now: datetime) -> dict[str, Any]:
-    """The coming week's free slots of one offering, grouped by the coach's local day."""
-    offerings = list(Offering.objects.filter(coach=coach))
-    for option in offerings:
-        option.coach = coach  # the selector reads offering.coach: spare it a query
-    offering = next((o for o in offerings if str(o.pk) == chosen), None) or next(
-        (o for o in offerings if o.is_active), offerings[0] if offerings else None
+def _offering_or_404(coach: Coach, pk: int) -> Offering:
+    return found_or_404(
+        selectors.coach_offering_get(coach=coach, pk=pk), "No offering of yours with this number."
     )
-    context: dict[str, Any] = {"offerings": offerings, "preview_offering": offering}
-    if offering is None:
-        return context
-    zone = coach.zone
-    first = _local_today(coach, now)
-    last = first + timedelta(days=PREVIEW_DAYS - 1)
-    slots = selectors.offering_free_slots(offering=offering, start=first, end=last, tz=zone, now=now)
-    # Formatted here, not with the template's |time filter, which would convert to the
-    # site's zone instead of the coach's.
-    by_day = {
-        day: [PreviewSlot(local.isoformat(), f"{local:%H:%M}") for local in starts]
-        for day, starts in groupby((s.astimezone(zone) for s in slots), key=lambda local: local.date())
-    }
-    days = [first + timedelta(days=n) for n in range(PREVIEW_DAYS)]
-    context.update(
-        preview_days=[PreviewDay(day, format_day(day), by_day.get(day, [])) for day in days],
-        preview_slot_count=len(slots),
-        preview_first=first,
-        preview_last=last,
-        preview_notice=duration_text(offering.min_notice_minutes) if offering.min_notice_minutes else "",
-        preview_short_horizon=offering.horizon_days < PREVIEW_DAYS,
-    )
-    return context
-
-
-@require_http_methods(["GET"])
-@coach_required
-def home(request: HttpRequest, coach: Coach) -> HttpResponse:
-    context = {"coach": coach, "section": "home"}
-    context.update(_preview_context(coach, request.GET.get("offering"), timezone.now()))
-    return render(request, "coaching/dashboard/home.html", context)
-
-
-@require_http_methods(["GET"])
-@coach_required
-def preview(request: HttpRequest, coach: Coach) -> HttpResponse:
-    context = {"coach": coach, "section": "preview"}
-    context.update(_preview_context(coach, request.GET.get("offering"), timezone.now()))
-    return render(request, "coaching/dashboard/preview.html", context)
 
 
 # ---------------------------------------------------------------------------
@@ -126,7 +49,7 @@ def preview(request: HttpRequest, coach: Coach) -> HttpResponse:
 def profile(request: HttpRequest, coach: Coach) -> HttpResponse:
     form = CoachProfileForm(request.POST if request.method == "POST" else None, instance=coach)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.coach_update(coach=form.instance, fields=form.Meta.fields)
         messages.success(request, "Profile saved.")
         return redirect("dashboard_profile")
     return render(
@@ -140,7 +63,7 @@ def profile(request: HttpRequest, coach: Coach) -> HttpResponse:
 @require_http_methods(["GET"])
 @coach_required
 def offering_list(request: HttpRequest, coach: Coach) -> HttpResponse:
-    offerings = Offering.objects.filter(coach=coach)
+    offerings = selectors.coach_offerings(coach=coach)
     page = Paginator(offerings, OFFERINGS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -156,11 +79,10 @@ def _offering_form(request: HttpRequest, coach: Coach, offering: Offering | None
     )
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                saved = form.save()
-        except IntegrityError:
+            saved = services.offering_save(coach=coach, offering=form.cleaned_offering())
+        except services.SetupError as exc:
             # Two submissions raced past the slug check: the database constraint caught it.
-            form.add_error("slug", "You already have an offering at this address. Pick another.")
+            form.add_error("slug", exc.message)
         else:
             messages.success(request, f"“{saved.title}” saved.")
             return redirect("dashboard_offerings")
@@ -180,21 +102,20 @@ def offering_create(request: HttpRequest, coach: Coach) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @coach_required
 def offering_edit(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
-    return _offering_form(request, coach, get_object_or_404(Offering, pk=pk, coach=coach))
+    return _offering_form(request, coach, _offering_or_404(coach, pk))
 
 
 @require_http_methods(["GET", "POST"])
 @coach_required
 def offering_delete(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes, unless the offering has bookings."""
-    offering = get_object_or_404(Offering, pk=pk, coach=coach)
-    has_bookings = offering.bookings.exists()
+    offering = _offering_or_404(coach, pk)
+    has_bookings = selectors.offering_has_bookings(offering=offering)
     if request.method == "POST" and not has_bookings:
         title = offering.title
         try:
-            with transaction.atomic():
-                offering.delete()
-        except ProtectedError:
+            services.offering_delete(offering=offering)
+        except services.SetupError:
             has_bookings = True  # booked between the check and the delete
         else:
             messages.success(request, f"“{title}” deleted.")
@@ -216,9 +137,9 @@ def offering_delete(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 @coach_required
 def offering_deactivate(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
-    offering = get_object_or_404(Offering, pk=pk, coach=coach)
+    offering = _offering_or_404(coach, pk)
     if request.method == "POST":
-        Offering.objects.filter(pk=offering.pk, coach=coach).update(is_active=False)
+        services.offering_deactivate(offering=offering)
         messages.success(
             request, f"“{offering.title}” deactivated: clients can no longer book it. Existing bookings stay."
         )
@@ -238,7 +159,7 @@ def offering_deactivate(request: HttpRequest, coach: Coach, pk: int) -> HttpResp
 def weekly_hours(request: HttpRequest, coach: Coach) -> HttpResponse:
     form = WeeklyHoursForm(request.POST if request.method == "POST" else None, coach=coach)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.weekly_hours_replace(coach=coach, windows=form.windows)
         messages.success(request, "Weekly hours saved.")
         return redirect("dashboard_hours")
     return render(
@@ -273,10 +194,9 @@ class OverrideDay:
 def override_list(request: HttpRequest, coach: Coach) -> HttpResponse:
     """Upcoming overrides, one entry per date (a date may have several windows)."""
     today = _local_today(coach, timezone.now())
-    upcoming = DateOverride.objects.filter(coach=coach, date__gte=today)
-    dates = upcoming.order_by("date").values_list("date", flat=True).distinct()
+    dates = selectors.coach_override_dates(coach=coach, since=today)
     page = Paginator(dates, OVERRIDE_DATES_PER_PAGE).get_page(request.GET.get("page"))
-    rows = upcoming.filter(date__in=list(page.object_list)).order_by("date", "start")
+    rows = selectors.coach_overrides_on(coach=coach, dates=list(page.object_list))
     days = [
         OverrideDay(day, format_day(day), list(group)) for day, group in groupby(rows, key=lambda r: r.date)
     ]
@@ -293,11 +213,14 @@ def override_create(request: HttpRequest, coach: Coach) -> HttpResponse:
     today = _local_today(coach, timezone.now())
     form = DateOverrideForm(request.POST if request.method == "POST" else None, coach=coach, today=today)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            rows = form.save()
-        except IntegrityError:
+            rows = services.date_override_create(
+                coach=coach, day=data["date"], note=data["note"], windows=form.windows
+            )
+        except services.SetupError as exc:
             # A double submission raced past the form's check for this date.
-            form.add_error("date", "You already have an override on this date. Remove it first to change it.")
+            form.add_error("date", exc.message)
         else:
             messages.success(request, f"Override for {format_day(rows[0].date)} saved.")
             return redirect("dashboard_overrides")
@@ -312,14 +235,17 @@ def override_create(request: HttpRequest, coach: Coach) -> HttpResponse:
 @coach_required
 def override_delete(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
     """Remove the override of one date: all of that date's rows, after confirmation."""
-    override = get_object_or_404(DateOverride, pk=pk, coach=coach)
-    same_day = DateOverride.objects.filter(coach=coach, date=override.date)
+    override = found_or_404(
+        selectors.coach_override_get(coach=coach, pk=pk), "No such date override of yours."
+    )
     label = format_day(override.date)
     if request.method == "POST":
-        same_day.delete()
+        services.date_override_delete(coach=coach, day=override.date)
         messages.success(request, f"Override for {label} removed: your weekly hours apply again.")
         return redirect("dashboard_overrides")
-    day = OverrideDay(override.date, label, list(same_day.order_by("start")))
+    day = OverrideDay(
+        override.date, label, list(selectors.coach_overrides_on(coach=coach, dates=[override.date]))
+    )
     return render(
         request,
         "coaching/dashboard/override_delete.html",

@@ -15,12 +15,21 @@ from datetime import date, time
 from typing import Any
 
 from django import forms
-from django.db import transaction
 from django.utils.text import slugify
 
-from accounts.timezones import timezone_names, validate_timezone
-from booking.reminders import DEFAULT_OFFSETS
-from coaching.models import Coach, DateOverride, Offering, Weekday, WeeklyHours
+from coaching.busy_calendars import BusyCalendarError, check_address
+from coaching.models import (
+    DEFAULT_REMINDER_OFFSETS,
+    BusyCalendar,
+    Coach,
+    DateOverride,
+    Offering,
+    Weekday,
+    WeeklyHours,
+)
+from common.display import short_day_label as format_day
+from common.forms import Form, ModelForm
+from common.timezones import timezone_names, validate_timezone
 
 # Rows shown per day (weekly hours) or per override without JavaScript; blank rows
 # are ignored. The page script may add rows, up to the maximum.
@@ -32,8 +41,8 @@ MAX_QUESTIONS = 20
 
 MAX_REMINDERS = 5
 MAX_REMINDER_MINUTES = 30 * 24 * 60
-# The offsets used when an offering sets none (booking/reminders.py is the source).
-DEFAULT_REMINDERS = {recipient: list(minutes) for recipient, minutes in DEFAULT_OFFSETS.items()}
+# The offsets used when an offering sets none, as the form shows them.
+DEFAULT_REMINDERS = {recipient: list(minutes) for recipient, minutes in DEFAULT_REMINDER_OFFSETS.items()}
 
 
 def _hhmm(value: time) -> str:
@@ -42,11 +51,6 @@ def _hhmm(value: time) -> str:
 
 def _minutes_of_day(value: time) -> int:
     return value.hour * 60 + value.minute
-
-
-def format_day(value: date) -> str:
-    """`Tue 1 Dec`: how the dashboard names a date."""
-    return f"{value:%a} {value.day} {value:%b}"
 
 
 def longest_window_minutes(windows: Iterable[tuple[time, time]]) -> int:
@@ -61,14 +65,6 @@ def longest_window_minutes(windows: Iterable[tuple[time, time]]) -> int:
             run_end = max(run_end, e)
         longest = max(longest, run_end - run_start)
     return longest
-
-
-class NoColonMixin:
-    """Labels without Django's trailing colon: the templates lay labels out on their own line."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -165,7 +161,7 @@ class WindowRowsMixin:
 # ---------------------------------------------------------------------------
 # Profile
 # ---------------------------------------------------------------------------
-class CoachProfileForm(NoColonMixin, forms.ModelForm):
+class CoachProfileForm(ModelForm):
     time_zone = forms.CharField(
         label="Time zone",
         validators=[validate_timezone],
@@ -197,7 +193,7 @@ class CoachProfileForm(NoColonMixin, forms.ModelForm):
 # ---------------------------------------------------------------------------
 # Offerings
 # ---------------------------------------------------------------------------
-class IntakeQuestionForm(NoColonMixin, forms.Form):
+class IntakeQuestionForm(Form):
     label = forms.CharField(label="Question", max_length=200, required=False)
     type = forms.ChoiceField(label="Answer", choices=QUESTION_TYPES, initial="text")
     required = forms.BooleanField(label="Required", required=False)
@@ -285,7 +281,7 @@ class ReminderField(forms.CharField):
         return parse_reminder_offsets(super().clean(value))
 
 
-class OfferingForm(NoColonMixin, forms.ModelForm):
+class OfferingForm(ModelForm):
     """An offering with its intake questions (a formset) and reminder offsets (text)."""
 
     client_reminders = ReminderField(label="Reminders to the client")
@@ -410,8 +406,9 @@ class OfferingForm(NoColonMixin, forms.ModelForm):
             return None  # a new coach may describe an offering before setting hours
         return max(longest_window_minutes(windows) for windows in by_day.values())
 
-    def save(self, commit: bool = True) -> Offering:
-        offering: Offering = super().save(commit=False)
+    def cleaned_offering(self) -> Offering:
+        """The offering as the coach described it, not saved (coaching.services.offering_save saves it)."""
+        offering: Offering = self.instance
         offering.coach = self.coach
         offering.reminder_offsets = {
             "client": self.cleaned_data["client_reminders"],
@@ -419,8 +416,6 @@ class OfferingForm(NoColonMixin, forms.ModelForm):
         }
         if self.questions is not None:
             offering.intake_questions = self.questions.questions()
-        if commit:
-            offering.save()
         return offering
 
 
@@ -435,7 +430,7 @@ class DayRows:
     rows: list[WindowRow]
 
 
-class WeeklyHoursForm(NoColonMixin, WindowRowsMixin, forms.Form):
+class WeeklyHoursForm(WindowRowsMixin, Form):
     """The week grid: for each weekday, rows of start/end; saving replaces every window."""
 
     def __init__(self, *args: Any, coach: Coach, **kwargs: Any) -> None:
@@ -467,22 +462,11 @@ class WeeklyHoursForm(NoColonMixin, WindowRowsMixin, forms.Form):
         }
         return cleaned
 
-    def save(self) -> list[WeeklyHours]:
-        rows = [
-            WeeklyHours(coach=self.coach, weekday=weekday, start=start, end=end)
-            for weekday, windows in self.windows.items()
-            for start, end in windows
-        ]
-        # One transaction: a reader sees the old week or the new one, never half of each.
-        with transaction.atomic():
-            WeeklyHours.objects.filter(coach=self.coach).delete()
-            return WeeklyHours.objects.bulk_create(rows)
-
 
 # ---------------------------------------------------------------------------
 # Date overrides
 # ---------------------------------------------------------------------------
-class DateOverrideForm(NoColonMixin, WindowRowsMixin, forms.Form):
+class DateOverrideForm(WindowRowsMixin, Form):
     """One date: either unavailable all day, or its own windows (instead of the weekly hours)."""
 
     date = forms.DateField(
@@ -536,13 +520,50 @@ class DateOverrideForm(NoColonMixin, WindowRowsMixin, forms.Form):
             self.add_error("unavailable", "Tick “unavailable all day”, or add at least one window.")
         return cleaned
 
-    def save(self) -> list[DateOverride]:
-        day, note = self.cleaned_data["date"], self.cleaned_data["note"]
-        if self.cleaned_data["unavailable"]:
-            rows = [DateOverride(coach=self.coach, date=day, note=note)]
-        else:
-            rows = [
-                DateOverride(coach=self.coach, date=day, start=s, end=e, note=note) for s, e in self.windows
-            ]
-        with transaction.atomic():
-            return DateOverride.objects.bulk_create(rows)
+
+# ---------------------------------------------------------------------------
+# Busy calendars
+# ---------------------------------------------------------------------------
+MAX_CALENDARS = 10
+
+
+class BusyCalendarForm(Form):
+    name = forms.CharField(
+        max_length=100,
+        help_text="For you: “Work calendar”, “Family”.",
+    )
+    url = forms.CharField(
+        label="Secret address in iCal format",
+        max_length=2000,
+        help_text=(
+            "Google Calendar: Settings › your calendar › “Secret address in iCal format”. "
+            "Outlook: Settings › Calendar › Shared calendars › Publish a calendar (ICS link). "
+            "iCloud and Fastmail: share the calendar publicly and copy its link (webcal:// works too)."
+        ),
+        widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, coach: Coach, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.coach = coach
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_url(self) -> str:
+        try:
+            url = check_address(self.cleaned_data["url"])
+        except BusyCalendarError as exc:
+            raise forms.ValidationError(exc.message, code="bad_address") from exc
+        if BusyCalendar.objects.filter(coach=self.coach, url=url).exists():
+            raise forms.ValidationError("This calendar is already connected.", code="duplicate")
+        return url
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if BusyCalendar.objects.filter(coach=self.coach).count() >= MAX_CALENDARS:
+            raise forms.ValidationError(
+                f"You can connect up to {MAX_CALENDARS} calendars. Remove one to add another.",
+                code="too_many",
+            )
+        return cleaned

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from coaching.models import Coach
+from coaching.selectors import coach_for_user
 
 P = ParamSpec("P")
 
@@ -30,7 +31,7 @@ def coach_required(view: CoachView[P]) -> Callable[Concatenate[HttpRequest, P], 
     def wrapper(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        coach = Coach.objects.filter(user=request.user).first()
+        coach = coach_for_user(request.user)
         if coach is None:
             return render(request, "coaching/dashboard/not_a_coach.html", status=HTTPStatus.FORBIDDEN)
         return view(request, coach, *args, **kwargs)

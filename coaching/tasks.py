@@ -1,10 +1,9 @@
 """Celery tasks for coaches: keep connected busy calendars fresh.
 
-The beat schedule (config/celery.py) runs ``refresh_all_busy_calendars`` every ten
-minutes; it enqueues one ``refresh_busy_calendar`` per calendar, so one slow or
-broken calendar never holds up the others. A refresh that fails keeps the old busy
-blocks and records the error (coaching/busy_calendars.py); the next tick tries again,
-so these tasks do not retry themselves.
+Beat runs ``refresh_all_busy_calendars`` every ten minutes; it enqueues one
+``refresh_busy_calendar`` per calendar, so one slow or broken calendar never holds up
+the others. A failed refresh keeps the old blocks and records the error
+(coaching/services.py); the next tick tries again, so these tasks do not retry.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import logging
 
 from celery import shared_task
 
-from coaching import busy_calendars
 from coaching.models import BusyCalendar
 
 logger = logging.getLogger(__name__)
@@ -24,11 +22,13 @@ REFRESH_EVERY_SECONDS = 10 * 60
 @shared_task(ignore_result=True)
 def refresh_busy_calendar(calendar_id: int) -> None:
     """Fetch one busy calendar and replace its busy blocks."""
+    from coaching import services
+
     calendar = BusyCalendar.objects.select_related("coach").filter(pk=calendar_id).first()
     if calendar is None:
         logger.info("refresh_busy_calendar: calendar %s is gone", calendar_id)
         return
-    busy_calendars.refresh_busy_calendar(calendar)
+    services.busy_calendar_refresh(calendar=calendar)
 
 
 @shared_task(ignore_result=True)
@@ -40,8 +40,3 @@ def refresh_all_busy_calendars() -> None:
         refresh_busy_calendar.apply_async((calendar_id,), expires=REFRESH_EVERY_SECONDS)
         count += 1
     logger.info("refresh_all_busy_calendars: %d calendars enqueued", count)
-
-
-# The email community's tasks live in their own module; importing it here registers
-# them with Celery, whose autodiscovery only looks for tasks.py.
-from coaching import community_tasks  # noqa: E402, F401

@@ -33,10 +33,10 @@ app.conf.beat_schedule = {
         "task": "booking.tasks.dispatch_due_reminders",
         "schedule": crontab(),
     },
-    # Email community (coaching/community_tasks.py): lost confirmation emails and
+    # Email community (community/tasks.py): lost confirmation emails and
     # broadcasts that stopped making progress are picked up again.
     "sweep-community": {
-        "task": "coaching.community_tasks.sweep_community",
+        "task": "community.tasks.sweep_community",
         "schedule": 60.0,
     },
     # Connected busy calendars (coaching/tasks.py): one refresh per calendar every 10 minutes.

@@ -80,8 +80,11 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     *(["allauth.socialaccount.providers.google"] if GOOGLE_LOGIN_ENABLED else []),
+    # Our apps, bottom layer first (docs/architecture.md): each imports only from those above it here.
+    "common",
     "accounts",
     "coaching",
+    "community",
     "booking",
 ]
 
@@ -193,7 +196,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Coaches' busy-calendar feeds (coaching/busy_calendars.py): loopback only for tests.
+# Coaches' busy-calendar feeds (coaching/busy_calendars.py, through common/outbound.py):
+# seconds per network operation, the size cap, and loopback (tests only).
 BUSY_CALENDAR_ALLOW_LOOPBACK = env.bool("BUSY_CALENDAR_ALLOW_LOOPBACK", default=False)
 BUSY_CALENDAR_TIMEOUT = env.float("BUSY_CALENDAR_TIMEOUT", default=15.0)
 BUSY_CALENDAR_MAX_BYTES = env.int("BUSY_CALENDAR_MAX_BYTES", default=10 * 1024 * 1024)
@@ -206,6 +210,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@{SITE_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# The first retry of a failed email waits about this long, each next one twice as long, up
+# to the maximum (common/emails.py: retry_delay). The load test shortens both.
+EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=30.0)
+EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=30 * 60.0)
 
 # ---------------------------------------------------------------------------
 # Accounts: a custom user keyed by email; allauth for every account flow
@@ -248,7 +256,7 @@ SOCIALACCOUNT_PROVIDERS = {
 RATE_LIMITS_ENABLED = env.str("RATE_LIMITS", default="on").lower() not in {"off", "0", "false"}
 if not RATE_LIMITS_ENABLED:
     ACCOUNT_RATE_LIMITS = False
-# Per client address (config/ratelimit.py).
+# Per client address (common/ratelimit.py).
 BOOKING_CREATE_RATE = env.str("BOOKING_CREATE_RATE", default="10/m")
 MANAGE_LOOKUP_RATE = env.str("MANAGE_LOOKUP_RATE", default="60/m")
 COMMUNITY_SIGNUP_RATE = env.str("COMMUNITY_SIGNUP_RATE", default="5/m")

@@ -1,10 +1,17 @@
+"""Every address of the site, top down, one prefix per audience; the public /<coach>/ tree comes last."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import urls as accounts_urls
 from api.api import api
+from booking import urls as booking_urls
+from coaching import urls as coaching_urls
+from coaching.views import home
+from community import urls as community_urls
 from config.health import healthz
 from config.views import favicon
 
@@ -14,13 +21,24 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
-    path("", include("accounts.urls")),
-    path("", include("booking.calendar_urls")),
-    path("", include("coaching.calendar_urls")),
-    path("", include("coaching.community_urls")),
-    path("", include("booking.urls")),
+    # The coach's dashboard: setup (coaching), bookings and calendars (booking), community.
+    path(
+        "dashboard/",
+        include(
+            booking_urls.dashboard_urlpatterns
+            + coaching_urls.dashboard_urlpatterns
+            + community_urls.dashboard_urlpatterns
+        ),
+    ),
+    path("community/", include(community_urls.urlpatterns)),
+    path("privacy/", include(community_urls.privacy_urlpatterns)),
+    path("b/", include(booking_urls.manage_urlpatterns)),
+    path("feeds/", include(booking_urls.feed_urlpatterns)),
+    # A signed-in person's own pages: their data, their bookings, their calendar feed.
+    path("my/", include(accounts_urls.my_urlpatterns + booking_urls.my_urlpatterns)),
+    path("", home, name="home"),
     # Public coach pages catch /<slug>/, so they come last.
-    path("", include("coaching.urls")),
+    path("", include(booking_urls.public_urlpatterns)),
 ]
 
 if settings.DEBUG:

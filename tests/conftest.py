@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, time
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.test import Client
 
 from accounts.models import User
 from booking.models import Booking
 from booking.services import booking_create
 from coaching.models import Coach, Offering
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import CoachFactory, OfferingFactory, UserFactory, WeeklyHoursFactory
+from tests.support import NOW, SLOT
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +99,31 @@ def book(offering: Offering):
         return booking_create(offering=on or offering, start=start, **fields).booking
 
     return make
+
+
+@pytest.fixture
+def worker(settings) -> Iterator[None]:
+    """A real Celery worker thread consuming a queue of its own: tasks are published, not run eagerly.
+
+    It shares the settings, the locmem outbox and the test database with the test; a worker
+    of `make run` or of another test run never takes these messages.
+    """
+    from config.celery import app
+
+    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    try:
+        with start_worker(
+            app,
+            pool="solo",
+            concurrency=1,
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=[queue],
+        ):
+            yield
+    finally:
+        app.conf.task_default_queue = previous_queue
+        app.conf.task_always_eager = True

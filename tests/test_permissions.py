@@ -25,24 +25,16 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from booking.calendar_views import client_feed_url, coach_feed_url, replace_feed_key
+from booking.display import client_feed_url, coach_feed_url
 from booking.forms import iso_utc
 from booking.models import Booking, BookingEvent, EmailDelivery
+from booking.services import feed_key_replace
 from booking.tokens import manage_token
-from coaching import community
-from coaching.models import (
-    Broadcast,
-    BroadcastDelivery,
-    BusyCalendar,
-    Coach,
-    DateOverride,
-    Offering,
-    Subscriber,
-    WeeklyHours,
-)
-from tests.booking.conftest import NOW, SLOT
-from tests.coaching.test_forms import offering_data, week_data
+from coaching.models import BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
+from community import tokens
+from community.models import Broadcast, BroadcastDelivery, Subscriber
 from tests.factories import CoachFactory, OfferingFactory, UserFactory, WeeklyHoursFactory
+from tests.support import NOW, SLOT, offering_data, week_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
@@ -146,7 +138,7 @@ def join(coach: Coach, email: str, status: str = Subscriber.Status.CONFIRMED) ->
         consent_text="Yes, email me.",
         consented_at=NOW,
         confirmed_at=NOW if status == Subscriber.Status.CONFIRMED else None,
-        key=community.new_subscriber_key(),
+        key=tokens.new_subscriber_key(),
     )
 
 
@@ -179,7 +171,7 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
     )
     user.name = "Cleo Client"
     user.save()
-    replace_feed_key(user)
+    feed_key_replace(owner=user)
     cleo = {"client": user, "client_name": "Cleo Client", "client_email": user.email}
     confirmed = book(SLOT, answers={"Goal": "Cleo's secret goal"}, **cleo)
     pending = book(SLOT + timedelta(hours=2), on=approval, **cleo)
@@ -191,7 +183,7 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
     calendar = BusyCalendar.objects.create(
         coach=coach, name="Ada's work calendar", url="https://ada-calendar.example.com/secret.ics"
     )
-    replace_feed_key(coach)
+    feed_key_replace(owner=coach)
     coach.intro_markdown = "Ada's landing introduction"
     coach.save()
     reader = join(coach, "ada-reader@example.com")
@@ -207,13 +199,13 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
     failed_delivery(hedy_booking, "SMTP 550 for Hedy")
     DateOverride.objects.create(coach=hedy, date=SLOT.date() + timedelta(days=8), note="Hedy's day off")
     BusyCalendar.objects.create(coach=hedy, name="Hedy's lab", url="https://hedy.example.com/lab.ics")
-    replace_feed_key(hedy)
+    feed_key_replace(owner=hedy)
     hedy_reader = join(hedy, "hedy-reader@example.com")
     Broadcast.objects.create(coach=hedy, subject="Hedy's draft broadcast", body_markdown="Hers.")
     sent_broadcast(hedy, "Hedy's sent broadcast", [hedy_reader])
 
     dave = UserFactory(email="dave@example.com", name="Dave Other")
-    replace_feed_key(dave)
+    feed_key_replace(owner=dave)
     book(SLOT + timedelta(hours=4), client=dave, client_name="Dave Other", client_email=dave.email)
 
     world = World(
@@ -237,8 +229,10 @@ def world(coach: Coach, offering: Offering, user: User, book, monkeypatch) -> Wo
         sent=sent,
     )
     # Connecting and refreshing a calendar would reach out to the address: record it instead.
-    monkeypatch.setattr("coaching.calendar_views.check_address", lambda url: url)
-    monkeypatch.setattr("coaching.calendar_views._enqueue_refresh", world.refreshes.append)
+    monkeypatch.setattr("coaching.forms.check_address", lambda url: url)
+    monkeypatch.setattr(
+        "coaching.services.busy_calendar_refresh_soon", lambda calendar: world.refreshes.append(calendar.pk)
+    )
     return world
 
 

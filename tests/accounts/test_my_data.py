@@ -14,7 +14,7 @@ from booking.models import Booking
 from booking.services import booking_cancel
 from booking.tokens import booking_for_manage_token, manage_token
 from coaching.models import Coach
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 
@@ -84,7 +84,7 @@ def test_it_requires_sign_in(client: Client, path: str) -> None:
 
 def test_it_exports_and_deletes_community_memberships(client: Client, user: User, coach: Coach) -> None:
     """Subscriptions under the user's email are in the export and gone after deletion."""
-    from coaching.models import Subscriber
+    from community.models import Subscriber
 
     Subscriber.objects.create(
         coach=coach,

@@ -17,7 +17,7 @@ from django.test import Client
 from booking.models import Booking
 from booking.tokens import manage_token
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

@@ -16,8 +16,8 @@ from django.test import Client
 from booking.models import Booking, BookingEvent
 from booking.services import booking_reschedule
 from coaching.models import Coach, Offering
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import OfferingFactory
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

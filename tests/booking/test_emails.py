@@ -22,7 +22,7 @@ from booking.models import Booking, BookingEvent, EmailDelivery
 from booking.services import booking_approve, booking_cancel, booking_decline, booking_reschedule
 from booking.tasks import notify_booking_event
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
@@ -54,7 +54,7 @@ def flaky(settings):
     from config.celery import app
 
     settings.EMAIL_BACKEND = "tests.booking.test_emails.FlakyBackend"
-    settings.BOOKING_EMAIL_RETRY_BASE_SECONDS = 0
+    settings.EMAIL_RETRY_BASE_SECONDS = 0
     FlakyBackend.failures = 0
     FlakyBackend.calls = 0
     FlakyBackend.error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")

@@ -12,25 +12,20 @@ from django.test import Client
 from django.utils.http import http_date
 
 from accounts.models import User
-from booking.calendar_views import (
-    client_feed_token,
-    coach_feed_token,
-    coach_feed_url,
-    replace_feed_key,
-    webcal_url,
-)
+from booking.display import coach_feed_url, webcal_url
 from booking.models import Booking
-from booking.services import booking_cancel, booking_reschedule
+from booking.services import booking_cancel, booking_reschedule, feed_key_replace
+from booking.tokens import client_feed_token, coach_feed_token
 from coaching.models import Coach
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import CoachFactory
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
 
 @pytest.fixture
 def feed_coach(coach: Coach) -> Coach:
-    replace_feed_key(coach)
+    feed_key_replace(owner=coach)
     return coach
 
 
@@ -152,7 +147,7 @@ def test_it_refuses_bad_missing_and_revoked_tokens(client: Client, feed_coach) -
     assert client.get(path).status_code == HTTPStatus.OK
     token = coach_feed_token(feed_coach)
     other = CoachFactory()
-    replace_feed_key(other)
+    feed_key_replace(owner=other)
     foreign = f"{other.pk}.{token.split('.', 1)[1]}"
     for bad in (
         token + "x",
@@ -167,10 +162,10 @@ def test_it_refuses_bad_missing_and_revoked_tokens(client: Client, feed_coach) -
         assert client.get(f"/feeds/coach/{bad}.ics").status_code == HTTPStatus.NOT_FOUND, bad
     # The client feed's MAC never opens the coach feed of the same id.
     user = feed_coach.user
-    replace_feed_key(user)
+    feed_key_replace(owner=user)
     assert client.get(f"/feeds/coach/{client_feed_token(user)}.ics").status_code == HTTPStatus.NOT_FOUND
 
-    replace_feed_key(feed_coach)
+    feed_key_replace(owner=feed_coach)
     assert client.get(path).status_code == HTTPStatus.NOT_FOUND
     assert client.get(coach_path(feed_coach)).status_code == HTTPStatus.OK
 
@@ -185,7 +180,7 @@ def test_it_serves_a_signed_in_clients_own_bookings_only(client: Client, book, u
     """The client feed lists the bookings linked to the account, with every coach, and nobody else's."""
     mine = book(client=user, client_email=user.email)
     book(SLOT + timedelta(hours=1), client_email="someone@example.com")
-    replace_feed_key(user)
+    feed_key_replace(owner=user)
     response = client.get(f"/feeds/client/{client_feed_token(user)}.ics")
     assert response.status_code == HTTPStatus.OK
     events = events_by_uid(response.content)

@@ -21,7 +21,7 @@ from booking.models import Booking
 from booking.services import booking_approve, booking_cancel, booking_decline, booking_reschedule
 from booking.tokens import manage_token
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

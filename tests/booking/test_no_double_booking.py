@@ -17,8 +17,8 @@ from booking.models import Booking
 from booking.services import SlotUnavailable, booking_create
 from booking.tokens import new_manage_key, new_reference
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import OfferingFactory
+from tests.support import NOW, SLOT
 
 
 def race(count: int, attempt) -> Counter[str]:

@@ -24,8 +24,8 @@ from accounts.models import User
 from booking.models import Booking, BookingEvent
 from booking.tokens import manage_token
 from coaching.models import Coach, Offering, WeeklyHours
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import DateOverrideFactory, OfferingFactory, UserFactory
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
@@ -142,15 +142,16 @@ def test_it_asks_the_browser_for_its_zone_when_none_is_known(client: Client, off
     assert 'data-detect-zone="1"' not in html(client.get(PAGE, {"tz": "Europe/Berlin"}))
 
 
-def test_it_remembers_the_zone_a_signed_in_client_picks(
+def test_it_shows_the_zone_a_signed_in_client_picks_without_writing_their_account(
     client_user_client: Client, user: User, offering: Offering
 ) -> None:
-    client_user_client.get(PAGE, {"tz": "Asia/Kolkata"})
-    user.refresh_from_db()
-    assert user.time_zone == "Asia/Kolkata"
-    page = html(client_user_client.get(PAGE))
+    """A GET never writes to the account: ?tz= shows times in that zone; booking remembers it."""
+    page = html(client_user_client.get(PAGE, {"tz": "Asia/Kolkata"}))
     assert "Times in <strong data-zone-label>Asia/Kolkata</strong>" in page
-    assert 'data-detect-zone=""' in page
+    user.refresh_from_db()
+    assert user.time_zone == ""
+    page = html(client_user_client.get(PAGE))
+    assert 'data-detect-zone="1"' in page
 
 
 def test_it_pages_through_weeks(client: Client, offering: Offering) -> None:
@@ -231,7 +232,6 @@ def test_it_renders_the_offering_page_in_a_fixed_number_of_queries(
         assert anonymous.get(PAGE, {"tz": "Europe/Berlin"}).status_code == HTTPStatus.OK
     with django_assert_max_num_queries(5):
         anonymous.get(PAGE, {"tz": "Europe/Berlin", "week": "2026-12-15"})
-    client_user_client.get(PAGE, {"tz": "Europe/Berlin"})  # remembers the zone: one more, once
     with django_assert_max_num_queries(8):
         assert client_user_client.get(PAGE, {"tz": "Europe/Berlin"}).status_code == HTTPStatus.OK
 

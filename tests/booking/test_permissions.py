@@ -15,8 +15,8 @@ from booking.models import Booking
 from booking.services import booking_reset_manage_link
 from booking.tokens import manage_token
 from coaching.models import Coach
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import CoachFactory, UserFactory, WeeklyHoursFactory
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

@@ -23,8 +23,8 @@ from booking.services import (
 )
 from booking.tokens import booking_for_manage_token, manage_token
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import CoachFactory, OfferingFactory
+from tests.support import NOW, SLOT
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from booking import tasks
 from booking.models import BookingEvent, EmailDelivery
 from booking.services import booking_cancel, booking_create
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT
 
 pytestmark = pytest.mark.django_db
 

@@ -11,14 +11,10 @@ awaited by polling the database or the outbox until a deadline.
 from __future__ import annotations
 
 import smtplib
-import time
-import uuid
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import ClassVar
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.utils import timezone
@@ -28,11 +24,9 @@ from booking.models import Booking, BookingEvent, EmailDelivery
 from booking.services import booking_create
 from coaching.models import BusyBlock, BusyCalendar, Coach, Offering
 from coaching.tasks import refresh_all_busy_calendars
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DEADLINE_SECONDS = 30.0
 
 
 class FailFirstSends(LocmemBackend):
@@ -46,40 +40,6 @@ class FailFirstSends(LocmemBackend):
         if type(self).calls <= type(self).failures:
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
         return super().send_messages(messages)
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll ``condition`` until it holds, failing after the deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {DEADLINE_SECONDS:g} s waiting for {what}")
-
-
-@pytest.fixture
-def worker(settings) -> Iterator[None]:
-    """A real worker thread consuming a queue of its own; tasks are published, not run eagerly."""
-    from config.celery import app
-
-    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    try:
-        with start_worker(
-            app,
-            pool="solo",
-            concurrency=1,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-            queues=[queue],
-        ):
-            yield
-    finally:
-        app.conf.task_default_queue = previous_queue
-        app.conf.task_always_eager = True
 
 
 def _book(offering: Offering) -> Booking:
@@ -111,7 +71,7 @@ def test_it_retries_an_smtp_failure_without_a_duplicate_booking_or_email(
 ) -> None:
     """The first two sends fail: retried with backoff, then one email per recipient, one booking."""
     settings.EMAIL_BACKEND = "tests.celery.test_real_worker.FailFirstSends"
-    settings.BOOKING_EMAIL_RETRY_BASE_SECONDS = 0.2
+    settings.EMAIL_RETRY_BASE_SECONDS = 0.2
     FailFirstSends.failures = 2
     FailFirstSends.calls = 0
     booking = _book(offering)

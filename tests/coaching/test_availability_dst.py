@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from booking.slots import offering_free_slots
 from coaching.availability import Availability, SlotRules, free_slots, local_day_bounds, wall_time_to_utc
 from coaching.models import Offering
-from coaching.selectors import offering_free_slots
 
 NY = "America/New_York"
 BERLIN = "Europe/Berlin"

@@ -13,10 +13,11 @@ from django.test import Client
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from booking.slots import offering_free_slots
 from coaching import busy_calendars
-from coaching.busy_calendars import BusyCalendarError, check_address, normalize_url, refresh_busy_calendar
+from coaching.busy_calendars import BusyCalendarError, check_address, normalize_url
 from coaching.models import BusyBlock, BusyCalendar, Coach, Offering
-from coaching.selectors import offering_free_slots
+from coaching.services import busy_calendar_refresh
 from coaching.tasks import refresh_all_busy_calendars
 from tests.factories import CoachFactory
 
@@ -186,7 +187,7 @@ def test_it_expands_a_google_feed_with_exceptions_all_day_and_free_events(
 ) -> None:
     """EXDATE removes a day, RECURRENCE-ID moves one; all-day blocks the local day; free, cancelled and past events don't count."""
     serve(feed_server, GOOGLE_FEED)
-    assert refresh_busy_calendar(calendar) is True
+    assert busy_calendar_refresh(calendar=calendar) is True
     assert blocks(calendar) == [
         (ny(1, 11), ny(1, 12)),
         (ny(2, 11), ny(2, 12)),
@@ -212,7 +213,7 @@ def test_it_reads_floating_times_in_the_x_wr_timezone(
 ) -> None:
     """17:00 floating with X-WR-TIMEZONE Europe/Berlin is 16:00 UTC, not 17:00 in New York."""
     serve(feed_server, X_WR_FEED)
-    refresh_busy_calendar(calendar)
+    busy_calendar_refresh(calendar=calendar)
     assert blocks(calendar) == [(utc(2026, 12, 2, 16), utc(2026, 12, 2, 17))]
 
 
@@ -220,7 +221,7 @@ def test_it_reads_floating_times_without_a_zone_in_the_coachs_zone(
     calendar: BusyCalendar, feed_server: HTTPServer
 ) -> None:
     serve(feed_server, X_WR_FEED.replace("X-WR-TIMEZONE:Europe/Berlin\n", ""))
-    refresh_busy_calendar(calendar)
+    busy_calendar_refresh(calendar=calendar)
     assert blocks(calendar) == [(ny(2, 17), ny(2, 18))]
 
 
@@ -236,7 +237,7 @@ def test_it_blocks_a_short_all_day_on_the_spring_forward_day(
             "DTEND:20261202T170000Z", "DTEND;VALUE=DATE:20270315"
         ),
     )
-    refresh_busy_calendar(calendar)
+    busy_calendar_refresh(calendar=calendar)
     assert blocks(calendar) == [(utc(2027, 3, 14, 5), utc(2027, 3, 15, 4))]
 
 
@@ -248,7 +249,7 @@ def test_it_removes_busy_times_from_the_free_slots_after_a_refresh(
     before = offering_free_slots(offering=offering, start=day, end=day, now=NOW)
     assert ny(2, 11) in before and ny(2, 11, 30) in before
     serve(feed_server, ONE_EVENT)
-    refresh_busy_calendar(calendar)
+    busy_calendar_refresh(calendar=calendar)
     after = offering_free_slots(offering=offering, start=day, end=day, now=NOW)
     assert set(before) - set(after) == {ny(2, 11), ny(2, 11, 30)}
 
@@ -258,7 +259,7 @@ def test_it_keeps_the_old_blocks_and_records_the_error_when_a_feed_breaks(
 ) -> None:
     """A login page instead of a calendar, broken data, a 500 and a 404: old blocks stay, errors shown."""
     serve(feed_server, ONE_EVENT)
-    refresh_busy_calendar(calendar)
+    busy_calendar_refresh(calendar=calendar)
     good = blocks(calendar)
     assert good
 
@@ -275,7 +276,7 @@ def test_it_keeps_the_old_blocks_and_records_the_error_when_a_feed_breaks(
     for body, status, message in failures:
         feed_server.clear()
         serve(feed_server, body, status=status)
-        assert refresh_busy_calendar(calendar) is False
+        assert busy_calendar_refresh(calendar=calendar) is False
         calendar.refresh_from_db()
         assert message in calendar.last_error, (status, calendar.last_error)
         assert calendar.last_error_at is not None
@@ -284,7 +285,7 @@ def test_it_keeps_the_old_blocks_and_records_the_error_when_a_feed_breaks(
 
     feed_server.clear()
     serve(feed_server, ONE_EVENT)
-    assert refresh_busy_calendar(calendar) is True
+    assert busy_calendar_refresh(calendar=calendar) is True
     calendar.refresh_from_db()
     assert (calendar.last_error, calendar.last_error_at) == ("", None)
 
@@ -303,7 +304,7 @@ def test_it_gives_up_on_a_slow_feed_after_the_timeout(
 
     feed_server.expect_request("/work.ics").respond_with_handler(stall)
     try:
-        assert refresh_busy_calendar(calendar) is False
+        assert busy_calendar_refresh(calendar=calendar) is False
     finally:
         release.set()
     calendar.refresh_from_db()
@@ -343,7 +344,7 @@ def test_it_refuses_a_50_mb_feed_without_reading_it_all(
     feed_server.expect_request("/work.ics").respond_with_response(
         Response(iter(stream), content_type="text/calendar", headers=headers, direct_passthrough=True)
     )
-    assert refresh_busy_calendar(calendar) is False
+    assert busy_calendar_refresh(calendar=calendar) is False
     calendar.refresh_from_db()
     assert calendar.last_error == "The calendar is larger than 2 MB."
     # Once we hang up, the server's next write fails and it stops making the feed.
@@ -387,7 +388,7 @@ def test_it_refuses_a_redirect_to_a_private_address(calendar: BusyCalendar, feed
     feed_server.expect_request("/work.ics").respond_with_data(
         "", status=302, headers={"Location": "http://10.0.0.7/metadata"}
     )
-    assert refresh_busy_calendar(calendar) is False
+    assert busy_calendar_refresh(calendar=calendar) is False
     calendar.refresh_from_db()
     assert "private or local network" in calendar.last_error
 
@@ -397,7 +398,7 @@ def test_it_follows_a_redirect_to_an_allowed_address(calendar: BusyCalendar, fee
         "", status=301, headers={"Location": "/v2/work.ics"}
     )
     serve(feed_server, ONE_EVENT, path="/v2/work.ics")
-    assert refresh_busy_calendar(calendar) is True
+    assert busy_calendar_refresh(calendar=calendar) is True
     assert blocks(calendar) == [(utc(2026, 12, 2, 16), utc(2026, 12, 2, 17))]
 
 
@@ -413,7 +414,7 @@ def test_it_asks_only_for_changes_while_the_blocks_cover_the_horizon(
 ) -> None:
     """The second fetch is conditional; a 304 keeps the blocks and counts as a good read."""
     serve(feed_server, ONE_EVENT, headers={"ETag": '"v1"', "Last-Modified": "Tue, 01 Dec 2026 10:00:00 GMT"})
-    refresh_busy_calendar(calendar)
+    busy_calendar_refresh(calendar=calendar)
     calendar.refresh_from_db()
     assert calendar.etag == '"v1"'
     good = blocks(calendar)
@@ -423,7 +424,7 @@ def test_it_asks_only_for_changes_while_the_blocks_cover_the_horizon(
         "", status=304
     )
     later = NOW + timedelta(minutes=10)
-    assert refresh_busy_calendar(calendar, now=later) is True
+    assert busy_calendar_refresh(calendar=calendar, now=later) is True
     calendar.refresh_from_db()
     assert calendar.last_fetched_at == later
     assert blocks(calendar) == good
@@ -440,7 +441,7 @@ def test_it_replaces_only_that_calendars_blocks(coach: Coach, feed_server: HTTPS
     assert len(blocks(home)) == 1
     feed_server.clear()
     serve(feed_server, GOOGLE_FEED, path="/work.ics")
-    refresh_busy_calendar(work)
+    busy_calendar_refresh(calendar=work)
     assert len(blocks(work)) == 8
     assert len(blocks(home)) == 1
     assert BusyBlock.objects.filter(pk=manual.pk).exists()

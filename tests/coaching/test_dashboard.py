@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from booking.models import Booking
 from coaching.models import Coach, DateOverride, Offering, WeeklyHours
-from tests.coaching.test_forms import offering_data, week_data
 from tests.factories import CoachFactory, DateOverrideFactory, OfferingFactory
+from tests.support import offering_data, week_data
 
 # Monday 30 November 2026, 08:00 in New York (the coach fixture's zone).
 MONDAY_8AM_NEW_YORK = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from coaching import services
 from coaching.forms import (
     CoachProfileForm,
     DateOverrideForm,
@@ -17,43 +18,13 @@ from coaching.forms import (
 )
 from coaching.models import Coach, Offering, WeeklyHours
 from tests.factories import CoachFactory, DateOverrideFactory, OfferingFactory
+from tests.support import offering_data, week_data
 
 TODAY = date(2026, 11, 30)  # a Monday
 
 
 def _errors(form: Any) -> str:
     return " ".join(str(message) for messages in form.errors.values() for message in messages)
-
-
-def offering_data(**overrides: Any) -> dict[str, Any]:
-    data = {
-        "title": "Deep dive",
-        "slug": "deep-dive",
-        "description": "",
-        "duration_minutes": "60",
-        "location_kind": "video",
-        "location_details": "",
-        "slot_step_minutes": "30",
-        "buffer_before_minutes": "0",
-        "buffer_after_minutes": "10",
-        "min_notice_minutes": "240",
-        "horizon_days": "60",
-        "daily_cap": "",
-        "is_active": "on",
-        "is_listed": "on",
-        "client_reminders": "24h, 1h",
-        "coach_reminders": "60",
-    }
-    data.update(overrides)
-    return data
-
-
-def week_data(**windows: tuple[str, str]) -> dict[str, str]:
-    """`week_data(**{"day1-0": ("10:00", "12:00")})` -> the weekly-hours POST, other rows blank."""
-    data = {f"day{d}-{n}-{part}": "" for d in range(7) for n in range(3) for part in ("start", "end")}
-    for row, (start, end) in windows.items():
-        data[f"{row}-start"], data[f"{row}-end"] = start, end
-    return data
 
 
 # ---------------------------------------------------------------------------
@@ -199,7 +170,7 @@ def test_it_allows_a_slug_another_coach_uses_and_keeping_ones_own(coach: Coach, 
 def test_it_makes_the_slug_from_the_title_when_blank(coach: Coach) -> None:
     form = OfferingForm(offering_data(slug="", title="Career Check-in"), coach=coach, today=TODAY)
     assert form.is_valid(), form.errors
-    assert form.save().slug == "career-check-in"
+    assert services.offering_save(coach=coach, offering=form.cleaned_offering()).slug == "career-check-in"
 
 
 @pytest.mark.django_db
@@ -219,7 +190,7 @@ def test_it_saves_questions_rows_and_reminder_offsets(coach: Coach) -> None:
     }
     form = OfferingForm(data, coach=coach, today=TODAY)
     assert form.is_valid(), (form.errors, form.questions.errors)
-    offering = form.save()
+    offering = services.offering_save(coach=coach, offering=form.cleaned_offering())
     offering.refresh_from_db()
     assert offering.coach == coach
     assert offering.intake_questions == [
@@ -373,7 +344,12 @@ def test_it_saves_override_windows_as_rows(coach: Coach) -> None:
     )
     form = DateOverrideForm(data, coach=coach, today=TODAY)
     assert form.is_valid(), form.errors
-    rows = form.save()
+    rows = services.date_override_create(
+        coach=coach,
+        day=form.cleaned_data["date"],
+        note=form.cleaned_data["note"],
+        windows=form.windows,
+    )
     assert [(r.start, r.end, r.note) for r in rows] == [
         (time(9), time(10), "Short day"),
         (time(14), time(16), "Short day"),

@@ -10,10 +10,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Booking
+from booking.slots import next_free_slots, offering_free_slots, offering_slot_is_free
 from coaching.models import Coach, Offering
-from coaching.selectors import next_free_slots, offering_free_slots, offering_slot_is_free
-from tests.coaching.factories_extra import BookingFactory, BusyBlockFactory
-from tests.factories import DateOverrideFactory, OfferingFactory, WeeklyHoursFactory
+from tests.factories import (
+    BookingFactory,
+    BusyBlockFactory,
+    DateOverrideFactory,
+    OfferingFactory,
+    WeeklyHoursFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from coaching import community
-from coaching.models import Coach, Subscriber
+from coaching.models import Coach
+from community import tokens
+from community.models import Subscriber
 
 CONFIRM_LINK = re.compile(r"/community/confirm/([^/\s\"]+)/")
 UNSUBSCRIBE_LINK = re.compile(r"/community/unsubscribe/([^/\s\"<>]+)/")
@@ -51,7 +52,7 @@ def subscriber(coach: Coach) -> Callable[..., Subscriber]:
             consent_text="Yes, email me.",
             consented_at=now,
             confirmed_at=now if status == Subscriber.Status.CONFIRMED else None,
-            key=community.new_subscriber_key(),
+            key=tokens.new_subscriber_key(),
             **extra,
         )
 

@@ -13,11 +13,13 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.test import Client
 
-from coaching import community, community_emails
-from coaching.community_tasks import sweep_community
-from coaching.models import Broadcast, BroadcastDelivery, Coach, Subscriber
-from tests.booking.conftest import NOW
+from coaching.models import Coach
+from community import emails as community_emails
+from community import selectors, services
+from community.models import Broadcast, BroadcastDelivery, Subscriber
+from community.tasks import sweep_community
 from tests.factories import CoachFactory
+from tests.support import NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
@@ -123,7 +125,7 @@ def test_it_starts_sending_once_whatever_the_clicks(
         second = coach_client.post(f"/dashboard/broadcasts/{draft.pk}/send/")
     assert second.status_code == HTTPStatus.FOUND
     assert len(broadcast_copies()) == 7
-    assert not community.broadcast_start(broadcast=draft)
+    assert not services.broadcast_start(broadcast=draft)
 
 
 def test_it_refuses_to_send_to_nobody(coach_client: Client, draft: Broadcast) -> None:
@@ -159,21 +161,21 @@ def test_it_resumes_after_a_crash_and_sends_each_subscriber_exactly_one_copy(
     monkeypatch.setattr(EmailBackend, "send_messages", crash_at(4))
     with time_machine.travel(NOW, tick=False) as traveller:
         with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
-            community.broadcast_start(broadcast=draft)
+            services.broadcast_start(broadcast=draft)
         assert len(broadcast_copies()) == 3
         statuses = Counter(BroadcastDelivery.objects.values_list("status", flat=True))
         assert statuses == {"sent": 3, "sending": 1, "pending": 3}
         monkeypatch.setattr(EmailBackend, "send_messages", ORIGINAL_SEND)
 
         # Soon after: the rows nobody holds go out; the one the dead worker held waits for its lease.
-        traveller.shift(community.SWEEP_GRACE + timedelta(seconds=1))
+        traveller.shift(selectors.SWEEP_GRACE + timedelta(seconds=1))
         assert sweep_community() == 1
         assert len(broadcast_copies()) == 6
         draft.refresh_from_db()
         assert draft.status == Broadcast.Status.SENDING
 
         # The lease lapses: the last one goes, and the broadcast is done.
-        traveller.shift(community.DELIVERY_LEASE)
+        traveller.shift(services.DELIVERY_LEASE)
         sweep_community()
         draft.refresh_from_db()
         assert draft.status == Broadcast.Status.SENT
@@ -189,7 +191,7 @@ def test_it_reuses_the_message_id_when_a_crash_leaves_a_send_unrecorded(
     draft: Broadcast, readers, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
     """Sent, then killed before recording it: the copy sent again has the same Message-ID, so mail systems drop it."""
-    real_finish = community._finish_delivery
+    real_finish = services._finish_delivery
     calls = {"sent": 0}
 
     def finish(delivery_id: int, **fields):
@@ -199,12 +201,12 @@ def test_it_reuses_the_message_id_when_a_crash_leaves_a_send_unrecorded(
                 raise SystemExit("killed between send and record")
         return real_finish(delivery_id, **fields)
 
-    monkeypatch.setattr(community, "_finish_delivery", finish)
+    monkeypatch.setattr(services, "_finish_delivery", finish)
     with time_machine.travel(NOW, tick=False) as traveller:
         with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
-            community.broadcast_start(broadcast=draft)
-        monkeypatch.setattr(community, "_finish_delivery", real_finish)
-        traveller.shift(community.DELIVERY_LEASE + timedelta(seconds=1))
+            services.broadcast_start(broadcast=draft)
+        monkeypatch.setattr(services, "_finish_delivery", real_finish)
+        traveller.shift(services.DELIVERY_LEASE + timedelta(seconds=1))
         sweep_community()
     copies = broadcast_copies()
     ids = Counter(m.extra_headers["Message-ID"] for m in copies)
@@ -232,7 +234,7 @@ def test_it_retries_a_refused_connection_and_gives_up_on_a_refused_address(
     monkeypatch.setattr(EmailBackend, "send_messages", flaky)
     with time_machine.travel(NOW, tick=False) as traveller:
         with django_capture_on_commit_callbacks(execute=True):
-            community.broadcast_start(broadcast=draft)
+            services.broadcast_start(broadcast=draft)
         assert len(broadcast_copies()) == 5
         failed = BroadcastDelivery.objects.get(subscriber__email=bounced)
         assert failed.status == BroadcastDelivery.Status.FAILED
@@ -240,7 +242,7 @@ def test_it_retries_a_refused_connection_and_gives_up_on_a_refused_address(
         assert bounced not in failed.last_error
         waiting = BroadcastDelivery.objects.get(subscriber=readers[1])
         assert waiting.status == BroadcastDelivery.Status.PENDING
-        traveller.shift(community.RETRY_BASE + community.SWEEP_GRACE)
+        traveller.shift(services.RETRY_BASE + selectors.SWEEP_GRACE)
         sweep_community()
     draft.refresh_from_db()
     assert draft.status == Broadcast.Status.SENT
@@ -250,40 +252,40 @@ def test_it_retries_a_refused_connection_and_gives_up_on_a_refused_address(
 def test_it_skips_someone_who_unsubscribes_while_it_goes_out(
     draft: Broadcast, readers, django_capture_on_commit_callbacks
 ) -> None:
-    community.broadcast_start(broadcast=draft)  # on-commit work not run yet
-    community.broadcast_plan(broadcast_id=draft.pk)
-    community.subscriber_unsubscribe(subscriber=readers[2])
-    community.broadcast_send_batch(broadcast_id=draft.pk)
+    services.broadcast_start(broadcast=draft)  # on-commit work not run yet
+    services.broadcast_plan(broadcast_id=draft.pk)
+    services.subscriber_unsubscribe(subscriber=readers[2])
+    services.broadcast_send_batch(broadcast_id=draft.pk)
     assert readers[2].email not in [m.to[0] for m in broadcast_copies()]
     assert BroadcastDelivery.objects.get(subscriber=readers[2]).status == BroadcastDelivery.Status.SKIPPED
-    progress = community.broadcast_progress_counts(draft.pk)
+    progress = selectors.broadcast_progress_counts(draft.pk)
     assert (progress["sent"], progress["skipped"]) == (6, 1)
 
 
 def test_it_sends_in_batches(
     draft: Broadcast, readers, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
-    monkeypatch.setattr(community, "BATCH_SIZE", 3)
+    monkeypatch.setattr(services, "BATCH_SIZE", 3)
     calls = []
-    real = community.broadcast_send_batch
+    real = services.broadcast_send_batch
 
     def spy(**kwargs):
         outcome = real(**kwargs)
         calls.append(outcome.sent)
         return outcome
 
-    monkeypatch.setattr(community, "broadcast_send_batch", spy)
+    monkeypatch.setattr(services, "broadcast_send_batch", spy)
     with django_capture_on_commit_callbacks(execute=True):
-        community.broadcast_start(broadcast=draft)
+        services.broadcast_start(broadcast=draft)
     assert calls == [3, 3, 1]
     assert len(broadcast_copies()) == 7
 
 
 def test_it_plans_a_broadcast_whose_message_was_lost(draft: Broadcast, readers) -> None:
     with time_machine.travel(NOW, tick=False) as traveller:
-        community.broadcast_start(broadcast=draft)  # the on-commit enqueue never ran
+        services.broadcast_start(broadcast=draft)  # the on-commit enqueue never ran
         assert broadcast_copies() == []
-        traveller.shift(community.SWEEP_GRACE + timedelta(seconds=1))
+        traveller.shift(selectors.SWEEP_GRACE + timedelta(seconds=1))
         sweep_community()
     assert len(broadcast_copies()) == 7
 
@@ -292,7 +294,7 @@ def test_it_keeps_sent_broadcasts_and_other_coaches_drafts_out_of_reach(
     client: Client, coach_client: Client, draft: Broadcast, readers, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        community.broadcast_start(broadcast=draft)
+        services.broadcast_start(broadcast=draft)
     edit = coach_client.get(f"/dashboard/broadcasts/{draft.pk}/edit/")
     assert edit.status_code == HTTPStatus.FOUND
     assert coach_client.post(f"/dashboard/broadcasts/{draft.pk}/delete/").status_code == HTTPStatus.FOUND

@@ -9,8 +9,9 @@ from http import HTTPStatus
 import pytest
 from django.test import Client
 
-from coaching.community_views import csv_safe
-from coaching.models import Coach, Subscriber
+from coaching.models import Coach
+from community.dashboard import csv_safe
+from community.models import Subscriber
 from tests.factories import CoachFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from coaching.models import Coach, Offering, SitePage
-from tests.booking.conftest import NOW
+from coaching.models import Coach, Offering
+from community.models import SitePage
 from tests.factories import OfferingFactory, UserFactory
+from tests.support import NOW
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 # NOW is Tuesday 1 December 2026, 07:00 in New York; the coach works Mon-Fri 09-17 there,
@@ -183,7 +184,7 @@ def test_it_lets_staff_edit_the_privacy_policy_in_admin(client: Client) -> None:
     admin = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
     client.force_login(admin)
     response = client.post(
-        "/admin/coaching/sitepage/add/",
+        "/admin/community/sitepage/add/",
         {"slug": "privacy", "title": "Privacy", "body_markdown": "We keep little."},
     )
     assert response.status_code == HTTPStatus.FOUND
@@ -217,7 +218,7 @@ def test_it_lands_on_the_page_in_a_fixed_number_of_queries(
 def test_when_labels_read_naturally() -> None:
     from zoneinfo import ZoneInfo
 
-    from coaching.landing import when_label
+    from common.display import when_label
 
     zone = ZoneInfo("Europe/Berlin")
     assert when_label(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), zone, NOW) == "tomorrow 10:00"

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from coaching.markdown import markdown_to_text, render_markdown
+from common.markdown import markdown_to_text, render_markdown
 
 XSS_PAYLOADS = [
     "<script>alert(1)</script>",

@@ -10,10 +10,11 @@ import time_machine
 from django.test import Client
 
 from booking.models import Booking
-from coaching import community
-from coaching.models import Coach, Offering, Subscriber
-from tests.booking.conftest import NOW, SLOT
+from coaching.models import Coach, Offering
+from community import selectors, services, tokens
+from community.models import Subscriber
 from tests.community.conftest import confirm_path, unsubscribe_path
+from tests.support import NOW, SLOT
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def test_it_signs_up_confirms_by_email_and_counts_only_then(
     assert subscriber.status == Subscriber.Status.PENDING
     assert subscriber.source == Subscriber.Source.FORM
     assert "Ada Lovelace" in subscriber.consent_text
-    assert community.subscriber_counts(coach)["confirmed"] == 0
+    assert selectors.subscriber_counts(coach)["confirmed"] == 0
 
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
@@ -63,7 +64,7 @@ def test_it_signs_up_confirms_by_email_and_counts_only_then(
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.CONFIRMED
     assert subscriber.confirmed_at is not None
-    assert community.subscriber_counts(coach)["confirmed"] == 1
+    assert selectors.subscriber_counts(coach)["confirmed"] == 1
 
 
 def test_it_refuses_a_tampered_confirmation_link(
@@ -85,7 +86,7 @@ def test_it_refuses_a_link_signed_for_another_subscriber_key(
     """A new key revokes every link sent before it."""
     sign_up(client, django_capture_on_commit_callbacks)
     path = confirm_path(mailoutbox[0])
-    Subscriber.objects.update(key=community.new_subscriber_key())
+    Subscriber.objects.update(key=tokens.new_subscriber_key())
     assert client.post(path).status_code == HTTPStatus.NOT_FOUND
 
 
@@ -96,7 +97,7 @@ def test_it_says_an_expired_confirmation_link_has_expired(
     with time_machine.travel(NOW, tick=False) as traveller:
         sign_up(client, django_capture_on_commit_callbacks)
         path = confirm_path(mailoutbox[0])
-        traveller.shift(community.CONFIRM_MAX_AGE - timedelta(minutes=1))
+        traveller.shift(tokens.CONFIRM_MAX_AGE - timedelta(minutes=1))
         assert client.get(path).status_code == HTTPStatus.OK  # still good just before
         traveller.shift(timedelta(minutes=2))
         for response in (client.get(path), client.post(path)):
@@ -118,7 +119,7 @@ def test_it_makes_signing_up_and_confirming_twice_harmless(
         assert Subscriber.objects.count() == 1
         assert len(mailoutbox) == 1  # no second email within ten minutes
 
-        traveller.shift(community.NOTICE_EVERY + timedelta(seconds=1))
+        traveller.shift(services.NOTICE_EVERY + timedelta(seconds=1))
         sign_up(client, django_capture_on_commit_callbacks)
         assert len(mailoutbox) == 2
         assert "Please confirm" in mailoutbox[1].subject
@@ -133,7 +134,7 @@ def test_it_makes_signing_up_and_confirming_twice_harmless(
         confirmed_at = Subscriber.objects.get().confirmed_at
 
         # Signing up once confirmed: the page answers as always, the email says "already in".
-        traveller.shift(community.NOTICE_EVERY + timedelta(seconds=1))
+        traveller.shift(services.NOTICE_EVERY + timedelta(seconds=1))
         sign_up(client, django_capture_on_commit_callbacks, first_name="")
         assert len(mailoutbox) == 3
         assert mailoutbox[2].subject == "You're already in Ada Lovelace's email community"
@@ -254,14 +255,14 @@ def test_it_resends_a_lost_confirmation_from_the_sweep(
     coach: Coach, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     """The broker lost the message: the beat sweep sends it, once."""
-    from coaching.community_tasks import sweep_community
+    from community.tasks import sweep_community
 
     with time_machine.travel(NOW, tick=False) as traveller:
-        community.subscriber_subscribe(
+        services.subscriber_subscribe(
             coach=coach, email="lost@example.com", consent_text="Yes"
         )  # no on-commit run
         assert mailoutbox == []
-        traveller.shift(community.SWEEP_GRACE + timedelta(seconds=1))
+        traveller.shift(selectors.SWEEP_GRACE + timedelta(seconds=1))
         assert sweep_community() == 1
         assert len(mailoutbox) == 1
         assert sweep_community() == 0
@@ -322,7 +323,7 @@ def test_it_subscribes_nobody_who_leaves_the_box_unticked(
 
 def test_it_keeps_time_in_utc(coach: Coach) -> None:
     """Consent and confirmation times are aware UTC instants."""
-    result = community.subscriber_subscribe(
+    result = services.subscriber_subscribe(
         coach=coach, email="a@example.com", consent_text="Yes", now=datetime(2026, 12, 1, tzinfo=UTC)
     )
     assert result.subscriber.consented_at.tzinfo is not None

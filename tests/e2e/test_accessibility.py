@@ -31,23 +31,14 @@ from django.test import Client, RequestFactory
 from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import User
-from booking.calendar_views import replace_feed_key
 from booking.models import Booking, BookingEvent, EmailDelivery
-from booking.services import booking_cancel
+from booking.services import booking_cancel, feed_key_replace
 from booking.tokens import manage_token
-from coaching import community
-from coaching.models import (
-    Broadcast,
-    BroadcastDelivery,
-    BusyCalendar,
-    Coach,
-    DateOverride,
-    Offering,
-    SitePage,
-    Subscriber,
-)
-from tests.booking.conftest import NOW, SLOT
+from coaching.models import BusyCalendar, Coach, DateOverride, Offering
+from community import tokens
+from community.models import Broadcast, BroadcastDelivery, SitePage, Subscriber
 from tests.factories import OfferingFactory, UserFactory
+from tests.support import NOW, SLOT
 
 BLOCKING_IMPACTS = {"serious", "critical"}
 DESKTOP = {"width": 1280, "height": 800}
@@ -88,10 +79,10 @@ class World:
         return manage_token(booking)
 
     def confirm_link(self, subscriber: Subscriber) -> str:
-        return f"/community/confirm/{community.confirm_token(subscriber)}/"
+        return f"/community/confirm/{tokens.confirm_token(subscriber)}/"
 
     def unsubscribe_link(self, subscriber: Subscriber) -> str:
-        return f"/community/unsubscribe/{community.unsubscribe_token(subscriber)}/"
+        return f"/community/unsubscribe/{tokens.unsubscribe_token(subscriber)}/"
 
 
 def join(coach: Coach, email: str, status: str, **extra: object) -> Subscriber:
@@ -104,7 +95,7 @@ def join(coach: Coach, email: str, status: str, **extra: object) -> Subscriber:
         consented_at=NOW - timedelta(days=3),
         confirmed_at=NOW - timedelta(days=2) if status == Subscriber.Status.CONFIRMED else None,
         unsubscribed_at=NOW - timedelta(days=1) if status == Subscriber.Status.UNSUBSCRIBED else None,
-        key=community.new_subscriber_key(),
+        key=tokens.new_subscriber_key(),
         **extra,
     )
 
@@ -124,8 +115,8 @@ def community_world(coach: Coach) -> dict[str, Any]:
     waiting = join(coach, "waiting@example.com", Subscriber.Status.PENDING, first_name="Wai")
     gone = join(coach, "gone-reader@example.com", Subscriber.Status.UNSUBSCRIBED)
     expiring = join(coach, "late@example.com", Subscriber.Status.PENDING)
-    with time_machine.travel(NOW - community.CONFIRM_MAX_AGE - timedelta(days=1)):
-        expired_confirm_token = community.confirm_token(expiring)
+    with time_machine.travel(NOW - tokens.CONFIRM_MAX_AGE - timedelta(days=1)):
+        expired_confirm_token = tokens.confirm_token(expiring)
 
     body = "Hello friends,\n\nThis week's **challenge**: [try this](https://example.com/x).\n\n- one\n- two"
     draft = Broadcast.objects.create(
@@ -215,8 +206,8 @@ def world(coach: Coach, offering: Offering, user: User, book) -> World:
         last_error="The address answered 404 Not Found.",
         last_error_at=NOW,
     )
-    replace_feed_key(coach)
-    replace_feed_key(user)
+    feed_key_replace(owner=coach)
+    feed_key_replace(owner=user)
     unverified = UserFactory(email="new@example.com", verified=False)
     EmailAddress.objects.create(user=unverified, email=unverified.email, primary=True, verified=False)
     return World(

@@ -7,8 +7,8 @@ import time_machine
 from playwright.sync_api import Page
 
 from coaching.models import Coach, Offering
-from tests.booking.conftest import NOW
 from tests.factories import DEFAULT_PASSWORD
+from tests.support import NOW
 
 
 @pytest.mark.django_db(transaction=True)

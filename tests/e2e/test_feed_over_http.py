@@ -9,15 +9,16 @@ import icalendar
 import pytest
 import vobject
 
-from booking.calendar_views import coach_feed_token, replace_feed_key
 from booking.invites import booking_uid
+from booking.services import feed_key_replace
+from booking.tokens import coach_feed_token
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_serves_a_feed_that_a_polling_calendar_client_can_use(live_server, coach, book) -> None:
     """200 text/calendar parsed by two parsers, then 304 for a conditional GET, 404 once replaced."""
     booking = book()
-    replace_feed_key(coach)
+    feed_key_replace(owner=coach)
     coach.refresh_from_db()
     url = f"{live_server.url}/feeds/coach/{coach_feed_token(coach)}.ics"
 
@@ -37,7 +38,7 @@ def test_it_serves_a_feed_that_a_polling_calendar_client_can_use(live_server, co
         urllib.request.urlopen(request)  # noqa: S310
     assert not_modified.value.code == 304
 
-    replace_feed_key(coach)
+    feed_key_replace(owner=coach)
     with pytest.raises(urllib.error.HTTPError) as gone:
         urllib.request.urlopen(url)  # noqa: S310
     assert gone.value.code == 404

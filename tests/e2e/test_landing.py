@@ -19,7 +19,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from booking.models import Booking
-from coaching.models import Subscriber
+from community.models import Subscriber
 
 # Friday 27 November 2026, 17:00 in New York: the demo coach's next free time is
 # Monday 30 November 09:00 New York (15:00 in the browser's Berlin).

@@ -368,8 +368,8 @@ def main() -> int:
             REDIS_URL=redis_url,
             EMAIL_URL=f"smtp://127.0.0.1:{sink.port}",
             # Retries within the scenario's time scale.
-            BOOKING_EMAIL_RETRY_BASE_SECONDS="2",
-            BOOKING_EMAIL_RETRY_MAX_SECONDS="20",
+            EMAIL_RETRY_BASE_SECONDS="2",
+            EMAIL_RETRY_MAX_SECONDS="20",
         )
         manage("migrate", "--noinput", env=env)
         manage("collectstatic", "--noinput", env=env)

@@ -20,9 +20,9 @@ from booking.models import Booking, Reminder
 from booking.reminders import FOLLOW_UP
 from booking.services import booking_cancel, booking_create, booking_mark_outcome
 from coaching.models import Coach, Offering
-from tests.booking.conftest import NOW, SLOT
 from tests.factories import UserFactory, WeeklyHoursFactory
 from tests.reminders.conftest import rows
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

@@ -22,8 +22,8 @@ from booking.services import (
     booking_reschedule,
 )
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
 from tests.reminders.conftest import rows
+from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

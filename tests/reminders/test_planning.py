@@ -26,7 +26,7 @@ from booking.reminders import (
     reconcile,
     send_problem,
 )
-from tests.booking.conftest import NOW, SLOT
+from tests.support import NOW, SLOT
 
 pytestmark = pytest.mark.time_machine(NOW, tick=False)
 

@@ -24,14 +24,14 @@ Results are awaited by polling the database, the outbox or the sink until a dead
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time as clock
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -47,13 +47,15 @@ from booking import tasks
 from booking.models import Booking, BookingEvent, Reminder
 from booking.services import booking_create
 from coaching.models import Offering
-from tests.celery.test_real_worker import worker  # noqa: F401 - the in-process worker fixture
+from tests import support
 from tests.reminders.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 60.0
+# Real processes start slower than threads: a longer deadline than the suite's default.
+wait_for = functools.partial(support.wait_for, deadline=DEADLINE_SECONDS)
 NEW_YORK = ZoneInfo("America/New_York")
 S = Reminder.Status
 
@@ -61,16 +63,6 @@ S = Reminder.Status
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE_SECONDS) -> None:
-    """Poll ``condition`` until it holds, failing after the deadline (never a fixed sleep)."""
-    end = clock.monotonic() + deadline
-    while clock.monotonic() < end:
-        if condition():
-            return
-        clock.sleep(0.05)
-    raise AssertionError(f"timed out after {deadline:g} s waiting for {what}")
-
-
 def upcoming_slots(count: int) -> list[datetime]:
     """Free hours of the coach fixture (Mon-Fri 09-17, New York), from three days after the real clock."""
     day = (timezone.now() + timedelta(days=3)).astimezone(NEW_YORK).date()
@@ -284,7 +276,7 @@ def _drop_broker_pools(app) -> None:  # type: ignore[no-untyped-def]
 # Tests
 # ---------------------------------------------------------------------------
 def test_it_sends_a_due_reminder_once_from_a_real_worker(
-    worker,  # noqa: F811
+    worker,
     offering: Offering,
     mailoutbox,
 ) -> None:
@@ -380,7 +372,7 @@ def test_it_leaves_nothing_unsent_and_nothing_sent_twice_when_a_worker_is_killed
 
 
 def test_it_keeps_the_booking_and_sends_its_reminders_after_a_broker_outage(
-    worker,  # noqa: F811
+    worker,
     offering: Offering,
     mailoutbox,
 ) -> None:

@@ -12,8 +12,7 @@ from django.urls import reverse
 
 from booking.models import Reminder
 from coaching.models import Offering
-from tests.booking.conftest import NOW, SLOT
-from tests.coaching.test_forms import offering_data
+from tests.support import NOW, SLOT, offering_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 

@@ -1,0 +1,342 @@
+"""What the booking pages show, built from selectors: the week of free slots, the picker,
+booking rows, "the next free times", the landing page's offering cards, the coach's preview.
+
+Plain values for templates; no writes, and formatting in the viewer's zone (common/display.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from accounts.models import User
+from booking.forms import iso_utc
+from booking.models import Booking
+from booking.slots import next_free_slots, offering_free_slots
+from booking.tokens import client_feed_token, coach_feed_token, manage_token
+from coaching.availability import local_day_bounds
+from coaching.models import Coach, Offering
+from common.display import (
+    CallTime,
+    VisitorZone,
+    day_label,
+    duration_text,
+    moment_label,
+    short_day_label,
+    time_label,
+    week_title,
+    when_label,
+    zone_city,
+)
+from common.emails import absolute_url
+from common.timezones import timezone_names
+
+WEEK = 7
+ALTERNATIVES = 3
+PREVIEW_DAYS = 7
+_TICK = timedelta(microseconds=1)
+
+
+def with_query(url: str, **params: object) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"{url}?{query}" if query else url
+
+
+def zone_options(current: str) -> tuple[str, ...]:
+    names = timezone_names()
+    return names if current in names else (current, *names)
+
+
+# ---------------------------------------------------------------------------
+# The week view of free slots
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SlotLink:
+    iso: str  # with the client's offset, for <time datetime>
+    time: str  # "16:00"
+    day: str  # "Wednesday 2 December", the visually hidden part of the link's name
+    href: str
+
+
+@dataclass(frozen=True)
+class DayColumn:
+    iso: str
+    label: str
+    slots: list[SlotLink]
+
+
+@dataclass
+class WeekView:
+    start: date
+    end: date
+    title: str
+    days: list[DayColumn]
+    today: date
+    last_day: date
+    prev_url: str = ""
+    next_url: str = ""
+    slot_count: int = 0
+    next_free_label: str = ""
+    next_free_url: str = ""
+    data: dict[str, str] = field(default_factory=dict)
+
+
+def build_week(
+    *,
+    offering: Offering,
+    zone: ZoneInfo,
+    week_param: str,
+    now: datetime,
+    page_url: Callable[[date], str],
+    slot_url: Callable[[datetime], str],
+) -> WeekView:
+    """Seven days of free slots in ``zone`` from ``?week=`` (clamped to today .. the horizon)."""
+    today = now.astimezone(zone).date()
+    last_day = (now + timedelta(days=offering.horizon_days)).astimezone(zone).date()
+    try:
+        start = date.fromisoformat(week_param[:10]) if week_param else today
+    except ValueError:
+        start = today
+    start = min(max(start, today), last_day)
+    end = start + timedelta(days=WEEK - 1)
+
+    slots = offering_free_slots(offering=offering, start=start, end=end, tz=zone, now=now)
+    by_day: dict[date, list[SlotLink]] = {start + timedelta(days=n): [] for n in range(WEEK)}
+    for slot in slots:
+        local = slot.astimezone(zone)
+        day = local.date()
+        if day in by_day:
+            by_day[day].append(
+                SlotLink(
+                    iso=local.isoformat(),
+                    time=local.strftime("%H:%M"),
+                    day=day_label(day),
+                    href=slot_url(slot),
+                )
+            )
+    week = WeekView(
+        start=start,
+        end=end,
+        title=week_title(start, end),
+        days=[
+            DayColumn(iso=day.isoformat(), label=day_label(day), slots=links) for day, links in by_day.items()
+        ],
+        today=today,
+        last_day=last_day,
+        slot_count=len(slots),
+    )
+    if start > today:
+        week.prev_url = page_url(max(today, start - timedelta(days=WEEK)))
+    if start + timedelta(days=WEEK) <= last_day:
+        week.next_url = page_url(start + timedelta(days=WEEK))
+    if not slots:
+        # Point at the next week with a free time, or back at the first one.
+        week_end = local_day_bounds(zone, end + timedelta(days=1))[0]
+        upcoming = next_free_slots(offering=offering, after=week_end - _TICK, limit=1, now=now)
+        if not upcoming and start > today:
+            upcoming = next_free_slots(offering=offering, after=now, limit=1, now=now)
+        if upcoming:
+            local = upcoming[0].astimezone(zone)
+            week.next_free_label = moment_label(upcoming[0], zone.key)
+            week.next_free_url = page_url(local.date())
+    week.data = {
+        "week": start.isoformat(),
+        "today": today.isoformat(),
+        "last-day": last_day.isoformat(),
+    }
+    return week
+
+
+def _slots_api_url(offering: Offering) -> str:
+    # The JSON API of the public contract; the page script reads it to change weeks quickly.
+    return f"/api/v1/coaches/{offering.coach.slug}/offerings/{offering.slug}/slots"
+
+
+def picker_context(
+    request: HttpRequest,
+    *,
+    offering: Offering,
+    choice: VisitorZone,
+    page_base: str,
+    slot_base: str,
+    now: datetime,
+) -> dict[str, Any]:
+    zone_name = choice.name
+    week = build_week(
+        offering=offering,
+        zone=choice.zone,
+        week_param=request.GET.get("week", ""),
+        now=now,
+        page_url=lambda day: with_query(page_base, tz=zone_name, week=day.isoformat()),
+        slot_url=lambda slot: with_query(slot_base, start=iso_utc(slot), tz=zone_name),
+    )
+    coach = offering.coach
+    return {
+        "week": week,
+        "zone_name": zone_name,
+        "zone_choice": choice,
+        "zones": zone_options(zone_name),
+        "coach_zone": coach.time_zone,
+        "coach_city": zone_city(coach.time_zone),
+        "picker_action": page_base,
+        "picker_data": {
+            **week.data,
+            "horizon": str(offering.horizon_days),
+            "now": now.isoformat(),
+            "api": _slots_api_url(offering),
+            "slot-url": slot_base,
+            "tz": zone_name,
+            "detect-zone": "1" if choice.detect else "",
+            "signed-in": "1" if request.user.is_authenticated else "",
+        },
+    }
+
+
+def alternatives(
+    offering: Offering, *, after: datetime, zone_name: str, now: datetime
+) -> list[dict[str, str]]:
+    """The next free times after ``after`` (or after now), as links back to the form."""
+    found = next_free_slots(offering=offering, after=max(after, now), limit=ALTERNATIVES, now=now)
+    if not found and after > now:
+        found = next_free_slots(offering=offering, after=now, limit=ALTERNATIVES, now=now)
+    base = reverse("booking_form", kwargs={"coach": offering.coach.slug, "offering": offering.slug})
+    zone = ZoneInfo(zone_name)
+    return [
+        {
+            "label": f"{day_label(slot.astimezone(zone).date())}, {time_label(slot, zone)}",
+            "iso": slot.astimezone(zone).isoformat(),
+            "href": with_query(base, start=iso_utc(slot), tz=zone_name),
+        }
+        for slot in found
+    ]
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    booking: Booking
+    time: CallTime
+    manage_path: str
+
+
+def booking_rows(bookings: Any, zone_for: Callable[[Booking], str]) -> list[BookingRow]:
+    return [
+        BookingRow(
+            booking=booking,
+            time=CallTime.of(booking.start, booking.end, zone_for(booking)),
+            manage_path=reverse("booking_manage", kwargs={"token": manage_token(booking)}),
+        )
+        for booking in bookings
+    ]
+
+
+# ---------------------------------------------------------------------------
+# The landing page's offerings, with their next free time
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NextFree:
+    iso: str
+    label: str  # "Tue 10:30"
+
+
+@dataclass(frozen=True)
+class OfferingCard:
+    offering: Offering
+    url: str
+    next_free: NextFree | None
+
+
+def offering_cards(
+    coach: Coach, offerings: Iterable[Offering], *, zone: VisitorZone, now: datetime
+) -> list[OfferingCard]:
+    """Each listed offering with its page's address and its next free time in ``zone``."""
+    cards = []
+    for offering in offerings:
+        offering.coach = coach  # the selector reads offering.coach: spare it a query
+        found = next_free_slots(offering=offering, after=now - _TICK, limit=1, now=now)
+        url = reverse("offering_page", kwargs={"coach": coach.slug, "offering": offering.slug})
+        if zone.is_visitors:
+            url = f"{url}?{urlencode({'tz': zone.name})}"
+        next_free = (
+            NextFree(found[0].astimezone(zone.zone).isoformat(), when_label(found[0], zone.zone, now))
+            if found
+            else None
+        )
+        cards.append(OfferingCard(offering, url, next_free))
+    return cards
+
+
+# ---------------------------------------------------------------------------
+# The coach's preview of their coming week
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PreviewSlot:
+    iso: str  # with the coach's offset, for <time datetime>
+    label: str  # "09:30", the coach's wall clock
+
+
+@dataclass(frozen=True)
+class PreviewDay:
+    day: date
+    label: str
+    slots: list[PreviewSlot]
+
+
+def preview_context(
+    coach: Coach, offerings: list[Offering], chosen: str | None, now: datetime
+) -> dict[str, Any]:
+    """The coming week's free slots of one offering, grouped by the coach's local day."""
+    for option in offerings:
+        option.coach = coach  # the selector reads offering.coach: spare it a query
+    offering = next((o for o in offerings if str(o.pk) == chosen), None) or next(
+        (o for o in offerings if o.is_active), offerings[0] if offerings else None
+    )
+    context: dict[str, Any] = {"offerings": offerings, "preview_offering": offering}
+    if offering is None:
+        return context
+    zone = coach.zone
+    first = now.astimezone(zone).date()
+    last = first + timedelta(days=PREVIEW_DAYS - 1)
+    slots = offering_free_slots(offering=offering, start=first, end=last, tz=zone, now=now)
+    by_day = {
+        day: [PreviewSlot(local.isoformat(), f"{local:%H:%M}") for local in starts]
+        for day, starts in groupby((s.astimezone(zone) for s in slots), key=lambda local: local.date())
+    }
+    days = [first + timedelta(days=n) for n in range(PREVIEW_DAYS)]
+    context.update(
+        preview_days=[PreviewDay(day, short_day_label(day), by_day.get(day, [])) for day in days],
+        preview_slot_count=len(slots),
+        preview_first=first,
+        preview_last=last,
+        preview_notice=duration_text(offering.min_notice_minutes) if offering.min_notice_minutes else "",
+        preview_short_horizon=offering.horizon_days < PREVIEW_DAYS,
+    )
+    return context
+
+
+# ---------------------------------------------------------------------------
+# Feed links
+# ---------------------------------------------------------------------------
+def coach_feed_url(coach: Coach) -> str:
+    token = coach_feed_token(coach)
+    return absolute_url(reverse("coach_feed", kwargs={"token": token})) if token else ""
+
+
+def client_feed_url(user: User) -> str:
+    token = client_feed_token(user)
+    return absolute_url(reverse("client_feed", kwargs={"token": token})) if token else ""
+
+
+def webcal_url(url: str) -> str:
+    """The same address as a ``webcal://`` link, which calendar apps open as "subscribe"."""
+    for scheme in ("https://", "http://"):
+        if url.startswith(scheme):
+            return "webcal://" + url[len(scheme) :]
+    return url

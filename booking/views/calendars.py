@@ -1,0 +1,136 @@
+"""The coach's Calendars and Emails pages: busy calendars, the feed link, emails that could not be sent.
+
+The Calendars page joins coaching's connected calendars with booking's feed link and
+failed-email count, so it lives here; every change goes through a service and
+background work (a refresh, a resend) is enqueued on commit.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from booking import selectors, services
+from booking.display import coach_feed_url, webcal_url
+from booking.emails import KIND_LABELS
+from booking.views.feeds import feed_replace_page
+from coaching import selectors as coaching_selectors
+from coaching import services as coaching_services
+from coaching.forms import MAX_CALENDARS, BusyCalendarForm
+from coaching.models import BusyCalendar, Coach
+from coaching.permissions import coach_required
+from common.outbound import display_url
+from common.shortcuts import found_or_404
+
+
+def _calendar_or_404(coach: Coach, pk: int) -> BusyCalendar:
+    calendar = coaching_selectors.coach_busy_calendar_get(coach=coach, pk=pk)
+    return found_or_404(calendar, "No calendar of yours with this number.")
+
+
+@coach_required
+@require_http_methods(["GET", "POST"])
+def calendar_list(request: HttpRequest, coach: Coach) -> HttpResponse:
+    """Connected busy calendars with their last fetch and error, the add form, and the feed link."""
+    form = BusyCalendarForm(request.POST or None, coach=coach)
+    if request.method == "POST" and form.is_valid():
+        calendar = coaching_services.busy_calendar_add(
+            coach=coach, name=form.cleaned_data["name"], url=form.cleaned_data["url"]
+        )
+        messages.success(
+            request, f"“{calendar.name}” is connected. Its busy times are being read now; reload in a moment."
+        )
+        return redirect("dashboard_calendars")
+    calendars = coaching_selectors.coach_busy_calendars(coach=coach)
+    for calendar in calendars:
+        calendar.display_url = display_url(calendar.url)
+    feed_url = coach_feed_url(coach)
+    status = HTTPStatus.BAD_REQUEST if request.method == "POST" else HTTPStatus.OK
+    return render(
+        request,
+        "booking/calendars/list.html",
+        {
+            "section": "calendars",
+            "coach": coach,
+            "form": form,
+            "calendars": calendars,
+            "can_add": len(calendars) < MAX_CALENDARS,
+            "feed_url": feed_url,
+            "feed_webcal": webcal_url(feed_url),
+            "failed_emails": selectors.coach_failed_email_count(coach=coach),
+        },
+        status=status,
+    )
+
+
+@coach_required
+@require_http_methods(["GET", "POST"])
+def calendar_remove(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    """Confirm, then disconnect a busy calendar; its busy blocks go with it."""
+    calendar = _calendar_or_404(coach, pk)
+    if request.method == "POST":
+        name = calendar.name
+        coaching_services.busy_calendar_remove(calendar=calendar)
+        messages.success(request, f"“{name}” is disconnected; its busy times no longer block your slots.")
+        return redirect("dashboard_calendars")
+    return render(
+        request,
+        "booking/calendars/remove.html",
+        {"section": "calendars", "calendar": calendar, "display_url": display_url(calendar.url)},
+    )
+
+
+@coach_required
+@require_POST
+def calendar_refresh(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    """Read a busy calendar again now, instead of at the next 10-minute tick."""
+    calendar = _calendar_or_404(coach, pk)
+    coaching_services.busy_calendar_refresh_soon(calendar=calendar)
+    messages.success(
+        request, f"“{calendar.name}” is being read again now; reload in a moment to see the result."
+    )
+    return redirect("dashboard_calendars")
+
+
+@coach_required
+@require_http_methods(["GET", "POST"])
+def coach_feed_replace(request: HttpRequest, coach: Coach) -> HttpResponse:
+    """Create the coach's feed link, or replace it (with a confirmation): the old link stops working."""
+    return feed_replace_page(
+        request,
+        owner=coach,
+        done="dashboard_calendars",
+        what="bookings",
+        template="booking/calendars/feed_replace.html",
+        context={"section": "calendars", "coach": coach},
+    )
+
+
+@coach_required
+@require_http_methods(["GET"])
+def email_failures(request: HttpRequest, coach: Coach) -> HttpResponse:
+    """The latest emails about the coach's bookings that could not be sent, with "try again"."""
+    failures = selectors.coach_failed_emails(coach=coach)
+    for delivery in failures:
+        delivery.kind_label = KIND_LABELS.get(delivery.kind, delivery.kind)
+    return render(
+        request,
+        "booking/calendars/emails.html",
+        {"section": "emails", "coach": coach, "failures": failures},
+    )
+
+
+@coach_required
+@require_POST
+def email_retry(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    """Send a failed email again (a fresh round of retries)."""
+    delivery = found_or_404(
+        selectors.coach_failed_email_get(coach=coach, pk=pk), "No failed email of yours with this number."
+    )
+    services.email_delivery_retry(delivery=delivery)
+    messages.success(request, f"The email about {delivery.booking.reference} is being sent again.")
+    return redirect("dashboard_emails")

@@ -1,0 +1,117 @@
+"""Calendar feeds: /feeds/coach/<token>.ics and /feeds/client/<token>.ics.
+
+Everything the coach (or a signed-in client) has booked, from 30 days ago on; cancelled
+and declined bookings stay for 30 days after the change as STATUS:CANCELLED, so that
+calendars which copied them drop them. Calendar apps poll every few minutes, so a poll
+costs at most three queries (the owner, one aggregate for the validators, the bookings)
+and an unchanged feed answers 304 after two: the ETag and Last-Modified come from the
+count, the newest ``updated_at`` and the sum of SEQUENCEs. A bad token is a 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Count, Max, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
+from django.views.decorators.http import require_safe
+
+from accounts.models import User
+from booking import invites, selectors, services
+from booking.models import Booking
+from booking.tokens import coach_for_feed_token, user_for_feed_token
+from coaching.models import Coach
+from common.shortcuts import found_or_404
+
+NO_FEED = "No feed at this address."
+
+
+def _feed_response(
+    request: HttpRequest, owned: QuerySet[Booking], *, audience: invites.Audience, name: str, version: str
+) -> HttpResponse:
+    """The feed of ``owned`` bookings, or 304 when the calendar app already has it."""
+    now = timezone.now()
+    bookings = selectors.feed_bookings(owned, now=now)
+    stats = bookings.order_by().aggregate(
+        count=Count("pk"), latest=Max("updated_at"), sequences=Sum("sequence")
+    )
+    latest: datetime | None = stats["latest"]
+    fingerprint = (
+        f"{audience}:{version}:{stats['count']}:{latest.isoformat() if latest else '-'}:{stats['sequences']}"
+    )
+    etag = quote_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
+    last_modified = int(latest.timestamp()) if latest else None
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache",
+        "X-Robots-Tag": "noindex, nofollow",
+    }
+    if last_modified is not None:
+        headers["Last-Modified"] = http_date(last_modified)
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        for header, value in headers.items():
+            not_modified.headers[header] = value
+        return not_modified
+    rows = bookings.select_related("offering", "coach").order_by("start", "pk")
+    body = invites.feed_bytes(rows, audience=audience, name=name, now=now)
+    response = HttpResponse(body, content_type=invites.CALENDAR_TYPE, headers=headers)
+    response["Content-Disposition"] = 'inline; filename="bookings.ics"'
+    return response
+
+
+@require_safe
+def coach_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """All of a coach's bookings, for a calendar app to subscribe to."""
+    coach = found_or_404(coach_for_feed_token(token), NO_FEED)
+    return _feed_response(
+        request,
+        Booking.objects.filter(coach=coach),
+        audience="coach",
+        name=f"{coach.display_name}: bookings",
+        # Names and links that appear in every event, so renaming the coach refreshes the feed.
+        version=f"{coach.display_name}|{coach.default_meeting_url}",
+    )
+
+
+@require_safe
+def client_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A signed-in client's bookings, with every coach, for a calendar app to subscribe to."""
+    user = found_or_404(user_for_feed_token(token), NO_FEED)
+    name = f"{settings.SITE_NAME}: my calls"
+    return _feed_response(
+        request, Booking.objects.filter(client=user), audience="client", name=name, version=""
+    )
+
+
+def feed_replace_page(
+    request: HttpRequest,
+    *,
+    owner: Coach | User,
+    done: str,
+    what: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """POST: give ``owner`` a feed link, or a new one (the old stops working). GET: confirm the replacement."""
+    if request.method == "POST":
+        had_feed = bool(owner.feed_key)
+        services.feed_key_replace(owner=owner)
+        messages.success(
+            request,
+            "Your feed has a new link. Subscribe to it again in your calendar app; the old link no longer works."
+            if had_feed
+            else f"Your feed link is ready. Add it to your calendar app to see your {what} there.",
+        )
+        return redirect(done)
+    if not owner.feed_key:
+        return redirect(done)
+    return render(request, template, context)

@@ -1,0 +1,209 @@
+"""Every write of a coach's setup: profile, offerings, weekly hours, date overrides, busy calendars.
+
+Each function is keyword-only, runs in one transaction and enqueues background work on
+commit (robust: a broker outage delays it, never fails the request). Forms only clean
+data; views call these. See docs/architecture.md for the rules every app follows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, ProtectedError
+from django.utils import timezone
+
+from coaching import busy_calendars, tasks
+from coaching.models import BusyBlock, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
+from common.errors import UserFacingError
+from common.queue import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HORIZON_DAYS = 60
+HORIZON_MARGIN = timedelta(days=2)
+
+
+class SetupError(UserFacingError):
+    """A change of the coach's setup that cannot be made."""
+
+
+# ---------------------------------------------------------------------------
+# Profile and landing page
+# ---------------------------------------------------------------------------
+def coach_update(*, coach: Coach, fields: Iterable[str]) -> Coach:
+    """Save the named fields of ``coach`` (already set by a validated form)."""
+    with transaction.atomic():
+        coach.save(update_fields=list(fields))
+    return coach
+
+
+# ---------------------------------------------------------------------------
+# Offerings
+# ---------------------------------------------------------------------------
+def offering_save(*, coach: Coach, offering: Offering) -> Offering:
+    """Create or update ``offering`` (cleaned by a form) for ``coach``.
+
+    Raises SetupError when a concurrent save took the slug (the database constraint).
+    """
+    offering.coach = coach
+    try:
+        with transaction.atomic():
+            offering.save()
+    except IntegrityError as exc:
+        raise SetupError("You already have an offering at this address. Pick another.") from exc
+    return offering
+
+
+def offering_delete(*, offering: Offering) -> None:
+    """Delete an offering without bookings; SetupError if it has (or just got) any."""
+    try:
+        with transaction.atomic():
+            offering.delete()
+    except ProtectedError as exc:
+        raise SetupError(
+            f"“{offering.title}” has bookings, so it can't be deleted. Deactivate it instead."
+        ) from exc
+
+
+def offering_deactivate(*, offering: Offering) -> None:
+    """Clients can no longer book it; existing bookings stay."""
+    Offering.objects.filter(pk=offering.pk, coach_id=offering.coach_id).update(is_active=False)
+    offering.is_active = False
+
+
+# ---------------------------------------------------------------------------
+# Weekly hours and date overrides
+# ---------------------------------------------------------------------------
+def weekly_hours_replace(
+    *, coach: Coach, windows: Mapping[int, Sequence[tuple[time, time]]]
+) -> list[WeeklyHours]:
+    """Replace the coach's whole week with ``windows`` (weekday -> sorted windows)."""
+    rows = [
+        WeeklyHours(coach=coach, weekday=weekday, start=start, end=end)
+        for weekday, day_windows in windows.items()
+        for start, end in day_windows
+    ]
+    # One transaction: a reader sees the old week or the new one, never half of each.
+    with transaction.atomic():
+        WeeklyHours.objects.filter(coach=coach).delete()
+        return WeeklyHours.objects.bulk_create(rows)
+
+
+def date_override_create(
+    *,
+    coach: Coach,
+    day: date,
+    note: str,
+    windows: Sequence[tuple[time, time]],
+) -> list[DateOverride]:
+    """The date has ``windows`` instead of the weekly hours; no windows: unavailable all day.
+
+    Raises SetupError when the date got an override meanwhile (a double submission).
+    """
+    if not windows:
+        rows = [DateOverride(coach=coach, date=day, note=note)]
+    else:
+        rows = [DateOverride(coach=coach, date=day, start=s, end=e, note=note) for s, e in windows]
+    try:
+        with transaction.atomic():
+            return DateOverride.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        raise SetupError("You already have an override on this date. Remove it first to change it.") from exc
+
+
+def date_override_delete(*, coach: Coach, day: date) -> int:
+    """Remove every override row of ``day``: the weekly hours apply again."""
+    deleted, _ = DateOverride.objects.filter(coach=coach, date=day).delete()
+    return deleted
+
+
+# ---------------------------------------------------------------------------
+# Busy calendars
+# ---------------------------------------------------------------------------
+def busy_calendar_add(*, coach: Coach, name: str, url: str) -> BusyCalendar:
+    """Connect a calendar and read it as soon as the row is committed."""
+    with transaction.atomic():
+        calendar = BusyCalendar.objects.create(coach=coach, name=name, url=url)
+        busy_calendar_refresh_soon(calendar=calendar)
+    return calendar
+
+
+def busy_calendar_remove(*, calendar: BusyCalendar) -> None:
+    """Disconnect a calendar; its busy blocks go with it."""
+    calendar.delete()
+
+
+def busy_calendar_refresh_soon(*, calendar: BusyCalendar) -> None:
+    """Enqueue a refresh of ``calendar`` on commit."""
+    enqueue_on_commit(tasks.refresh_busy_calendar, calendar.pk)
+
+
+def busy_horizon(coach_id: int) -> timedelta:
+    """How far ahead busy time matters: the coach's longest booking horizon."""
+    days = Offering.objects.filter(coach_id=coach_id, is_active=True).aggregate(days=Max("horizon_days"))[
+        "days"
+    ]
+    return timedelta(days=days or DEFAULT_HORIZON_DAYS)
+
+
+def busy_calendar_refresh(*, calendar: BusyCalendar, now: datetime | None = None) -> bool:
+    """Fetch ``calendar`` and replace its busy blocks; False (old blocks kept, error recorded) on failure."""
+    frozen_now = now or timezone.now()
+    horizon = busy_horizon(calendar.coach_id)
+    window_end = frozen_now + horizon + HORIZON_MARGIN
+    # "Not modified" only helps while the stored blocks still reach the horizon.
+    conditional = calendar.blocks_until is not None and calendar.blocks_until >= frozen_now + horizon
+    zone = calendar.coach.zone
+    try:
+        fetched = busy_calendars.fetch(
+            calendar.url,
+            etag=calendar.etag if conditional else "",
+            last_modified=calendar.last_modified if conditional else "",
+        )
+        if fetched.status == 304:
+            BusyCalendar.objects.filter(pk=calendar.pk).update(
+                last_fetched_at=frozen_now, last_error="", last_error_at=None
+            )
+            logger.info("busy calendar %s: not modified", calendar.pk)
+            return True
+        intervals = busy_calendars.busy_intervals(fetched.body, zone=zone, start=frozen_now, end=window_end)
+    except busy_calendars.BusyCalendarError as exc:
+        _record_calendar_error(calendar, exc.message, frozen_now)
+        return False
+    except Exception as exc:
+        _record_calendar_error(calendar, "The calendar could not be read.", frozen_now)
+        logger.exception("busy calendar %s: unexpected %s", calendar.pk, type(exc).__name__)
+        return False
+
+    with transaction.atomic():
+        # The row lock orders two refreshes of one calendar (a beat tick and a
+        # "refresh now"): the second sees the first's blocks and replaces them.
+        locked = BusyCalendar.objects.select_for_update().filter(pk=calendar.pk).first()
+        if locked is None:
+            return False  # removed while we were fetching
+        BusyBlock.objects.filter(calendar=locked).delete()
+        BusyBlock.objects.bulk_create(
+            [
+                BusyBlock(coach_id=locked.coach_id, calendar=locked, start=s, end=e, source=locked.name[:200])
+                for s, e in intervals
+            ],
+            batch_size=1000,
+        )
+        BusyCalendar.objects.filter(pk=locked.pk).update(
+            last_fetched_at=frozen_now,
+            last_error="",
+            last_error_at=None,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            blocks_until=window_end,
+        )
+    logger.info("busy calendar %s: %d busy blocks", calendar.pk, len(intervals))
+    return True
+
+
+def _record_calendar_error(calendar: BusyCalendar, message: str, now: datetime) -> None:
+    BusyCalendar.objects.filter(pk=calendar.pk).update(last_error=message[:500], last_error_at=now)
+    logger.warning("busy calendar %s: %s", calendar.pk, message)

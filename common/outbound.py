@@ -1,0 +1,229 @@
+"""Outbound HTTP to addresses that coaches give us (busy feeds today; CalDAV and webhooks next).
+
+One guarded client for every such request:
+
+- http(s) only, no credentials in the address, at most ``MAX_REDIRECTS`` redirects,
+  each hop checked again;
+- the host is resolved once and every address checked: private, loopback, link-local
+  and other non-public addresses are refused (loopback only when the caller allows
+  it, for tests), and the connection goes to the checked addresses, so a DNS answer
+  cannot change between check and use;
+- a timeout per network operation, an overall deadline, and a size cap: a too-large
+  body is refused as soon as it is too large, without reading the rest.
+
+Every failure is an ``OutboundError`` whose message is safe to show the coach: it
+never quotes the address, which may be a secret.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from common.errors import UserFacingError
+
+MAX_REDIRECTS = 3
+# The whole fetch, redirects and a slow trickle of bytes included, ends by then.
+DEADLINE_FACTOR = 3
+_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class OutboundError(UserFacingError):
+    """A remote that cannot be used or read; ``message`` is safe to show (no address in it)."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    status: int  # 200, or 304 for "not modified"
+    body: bytes = b""
+    etag: str = ""
+    last_modified: str = ""
+
+
+def check_url(url: str, *, what: str = "web") -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of an address we may fetch, or OutboundError."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise OutboundError("This is not a valid web address.") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise OutboundError(f"Only http:// and https:// {what} addresses can be used.")
+    host = parts.hostname
+    if not host:
+        raise OutboundError("This address has no host name.")
+    if parts.username or parts.password:
+        raise OutboundError("Addresses with a user name or password in them are not supported.")
+    return scheme, host, port or (443 if scheme == "https" else 80)
+
+
+def address_allowed(address: str, *, allow_loopback: bool = False) -> bool:
+    """Whether we may connect to this IP address: public ones only (and loopback if allowed)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback:
+        return allow_loopback
+    return ip.is_global and not ip.is_multicast
+
+
+def resolve(host: str, port: int, *, what: str = "web", allow_loopback: bool = False) -> list[str]:
+    """The host's addresses, to connect to; refuses the host if any of them is not allowed."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OutboundError(f"The {what}'s host name could not be found.") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise OutboundError(f"The {what}'s host name could not be found.")
+    if not all(address_allowed(address, allow_loopback=allow_loopback) for address in addresses):
+        raise OutboundError("This address points to a private or local network, which is not allowed.")
+    return addresses
+
+
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked addresses that answers."""
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            sock = socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+            continue
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+    raise error or OSError("no address to connect to")
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the addresses we checked, while Host names the host."""
+
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self._addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to the addresses we checked; TLS verifies the certificate for the host name."""
+
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        sock = _connect(self._addresses, self.port, self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def fetch(
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    headers: Mapping[str, str],
+    what: str = "web",
+    allow_loopback: bool = False,
+    etag: str = "",
+    last_modified: str = "",
+) -> Fetched:
+    """GET ``url`` within the limits (see the module); OutboundError on any failure.
+
+    ``what`` names the remote in messages ("calendar": "The calendar server answered 404").
+    """
+    deadline = time.monotonic() + timeout * DEADLINE_FACTOR
+    for _ in range(MAX_REDIRECTS + 1):
+        scheme, host, port = check_url(url, what=what)
+        addresses = resolve(host, port, what=what, allow_loopback=allow_loopback)
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+        connection = connection_class(host, port, addresses=addresses, timeout=timeout)
+        request_headers = dict(headers)
+        if etag:
+            request_headers["If-None-Match"] = etag
+        if last_modified:
+            request_headers["If-Modified-Since"] = last_modified
+        response: http.client.HTTPResponse | None = None
+        try:
+            connection.request("GET", target, headers=request_headers)
+            response = connection.getresponse()
+            if response.status in _REDIRECTS:
+                location = response.getheader("Location")
+                if not location:
+                    raise OutboundError(f"The {what} server sent a redirect without an address.")
+                url = urljoin(url, location)
+                continue
+            if response.status == 304 and (etag or last_modified):
+                return Fetched(status=304, etag=etag, last_modified=last_modified)
+            if response.status != 200:
+                raise OutboundError(
+                    f"The {what} server answered {response.status} {response.reason}."
+                    + (
+                        " Check that the address is still valid."
+                        if response.status in (401, 403, 404, 410)
+                        else ""
+                    )
+                )
+            body = _read_limited(response, what=what, max_bytes=max_bytes, deadline=deadline)
+            return Fetched(
+                status=200,
+                body=body,
+                etag=(response.getheader("ETag") or "")[:300],
+                last_modified=(response.getheader("Last-Modified") or "")[:100],
+            )
+        except TimeoutError as exc:
+            raise OutboundError(f"The {what} server did not answer within {timeout:g} seconds.") from exc
+        except ssl.SSLError as exc:
+            raise OutboundError(f"A secure connection to the {what} server failed.") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise OutboundError(f"The {what} server could not be reached.") from exc
+        finally:
+            # The response holds its own reference to the socket: close both, so a
+            # server still sending a refused body sees the connection go at once.
+            if response is not None:
+                response.close()
+            connection.close()
+    raise OutboundError(f"The {what} address redirected too many times.")
+
+
+def _read_limited(response: http.client.HTTPResponse, *, what: str, max_bytes: int, deadline: float) -> bytes:
+    too_large = OutboundError(f"The {what} is larger than {max_bytes // (1024 * 1024) or 1} MB.")
+    length = response.getheader("Content-Length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = response.read1(_CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError("overall deadline")
+    return b"".join(chunks)
+
+
+def display_url(url: str) -> str:
+    """The address with its secret part hidden: ``https://calendar.google.com/…``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "…"
+    return f"{parts.scheme}://{parts.hostname or ''}/…"

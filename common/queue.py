@@ -1,0 +1,28 @@
+"""Enqueue background work once the current transaction commits.
+
+A task never sees uncommitted data, a rolled-back write enqueues nothing, and
+``robust=True`` means a broker outage is logged, never raised: every such task has a
+database row that a beat sweep picks up again (docs/architecture.md, "The database is the queue").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DatabaseError, transaction
+
+
+def enqueue_on_commit(task: Any, *args: Any) -> None:
+    """``task.delay(*args)`` after commit (at once outside a transaction)."""
+    # A lambda, not functools.partial: Django names the callback by __qualname__ when it fails.
+    transaction.on_commit(lambda: task.delay(*args), robust=True)
+
+
+# A task whose database was briefly away (a restart, a failover) backs off and tries again.
+RETRY_ON_DATABASE_ERROR: dict[str, Any] = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 5 * 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}

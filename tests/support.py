@@ -1,0 +1,60 @@
+"""Helpers shared by the whole suite: the pinned moments, form data builders, polling.
+
+Fixtures live in tests/conftest.py and factories in tests/factories.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+# Tuesday 1 December 2026, 07:00 in New York: the coach fixture works Mon-Fri 09-17 there.
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+# Wednesday 2 December 2026, 10:00 in New York.
+SLOT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+
+DEADLINE_SECONDS = 30.0
+
+
+def offering_data(**overrides: Any) -> dict[str, Any]:
+    """The offering form's POST, valid as it is; ``overrides`` change fields."""
+    data = {
+        "title": "Deep dive",
+        "slug": "deep-dive",
+        "description": "",
+        "duration_minutes": "60",
+        "location_kind": "video",
+        "location_details": "",
+        "slot_step_minutes": "30",
+        "buffer_before_minutes": "0",
+        "buffer_after_minutes": "10",
+        "min_notice_minutes": "240",
+        "horizon_days": "60",
+        "daily_cap": "",
+        "is_active": "on",
+        "is_listed": "on",
+        "client_reminders": "24h, 1h",
+        "coach_reminders": "60",
+    }
+    data.update(overrides)
+    return data
+
+
+def week_data(**windows: tuple[str, str]) -> dict[str, str]:
+    """`week_data(**{"day1-0": ("10:00", "12:00")})` -> the weekly-hours POST, other rows blank."""
+    data = {f"day{d}-{n}-{part}": "" for d in range(7) for n in range(3) for part in ("start", "end")}
+    for row, (start, end) in windows.items():
+        data[f"{row}-start"], data[f"{row}-end"] = start, end
+    return data
+
+
+def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE_SECONDS) -> None:
+    """Poll ``condition`` until it holds, failing after the deadline (never a fixed sleep)."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {deadline:g} s waiting for {what}")

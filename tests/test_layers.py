@@ -1,0 +1,49 @@
+"""The layers contract (pyproject.toml, run by `make lint`): it holds, and an upward import breaks it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("config", "api", "booking", "community", "coaching", "accounts", "common")
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=tree, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _copy(tmp_path: Path) -> Path:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for app in APPS:
+        shutil.copytree(ROOT / app, tmp_path / app, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def test_it_keeps_the_layers_of_the_real_tree(tmp_path: Path) -> None:
+    result = _lint(_copy(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_it_fails_on_an_import_from_a_higher_layer(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    with (tree / "coaching" / "selectors.py").open("a") as module:
+        module.write("\nfrom booking import models as _upward  # noqa: E402\n")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "coaching is not allowed to import booking" in result.stdout
+
+
+def test_it_fails_when_an_app_imports_the_project_shell(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    with (tree / "common" / "display.py").open("a") as module:
+        module.write("\nfrom config import settings as _shell  # noqa: E402\n")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "common is not allowed to import config" in result.stdout
