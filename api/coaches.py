@@ -7,15 +7,14 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from api.errors import field_error
 from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, isoformat_in
 from booking.intake import questions
 from booking.slots import offering_free_slots
-from coaching.models import Offering
-from coaching.selectors import coach_get_public
+from coaching.selectors import coach_get_public, offering_bookable_get
+from common.shortcuts import found_or_404
 from common.timezones import is_valid_timezone
 
 router = Router(tags=["coaches"])
@@ -71,8 +70,9 @@ def offering_slots(request: HttpRequest, coach: str, offering: str, params: Quer
         raise field_error("query", "end", "end must not be before start.")
     if params.end - params.start > timedelta(days=MAX_WINDOW_DAYS):
         raise field_error("query", "end", f"Ask for at most {MAX_WINDOW_DAYS} days at once.")
-    found = get_object_or_404(
-        Offering.objects.select_related("coach"), coach__slug=coach, slug=offering, is_active=True
+    found = found_or_404(
+        offering_bookable_get(coach_slug=coach, offering_slug=offering),
+        "No bookable offering at this address.",
     )
     zone = ZoneInfo(params.tz) if params.tz else found.coach.zone
     duration = found.duration

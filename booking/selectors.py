@@ -100,10 +100,16 @@ def coach_failed_email_get(*, coach: Coach, pk: int) -> EmailDelivery | None:
     )
 
 
-def feed_bookings(bookings: QuerySet[Booking], *, now: datetime) -> QuerySet[Booking]:
-    """The bookings a feed shows: not over for more than 30 days, or cancelled in the last 30 days."""
+def feed_bookings(
+    *, now: datetime, coach: Coach | None = None, client: User | None = None
+) -> QuerySet[Booking]:
+    """The bookings of the coach's (or the client's) feed: not over for more than 30 days, or
+    cancelled in the last 30 days."""
     since = now - FEED_PAST
     cancelled = invites.CANCELLED_STATUSES
+    bookings = (
+        Booking.objects.filter(coach=coach) if coach is not None else Booking.objects.filter(client=client)
+    )
     return bookings.filter(
         (Q(end__gte=since) & ~Q(status__in=cancelled)) | Q(status__in=cancelled, updated_at__gte=since)
     )

@@ -52,7 +52,7 @@ def booking_for_manage_token(token: str, *, queryset: QuerySet[Booking] | None =
     parts = tokens.split_token(token, max_ident=_MAX_REFERENCE)
     if parts is None or not parts[0].startswith("BK-"):
         return None
-    qs = queryset if queryset is not None else Booking.objects.select_related("coach", "offering")
+    qs = queryset if queryset is not None else Booking.objects.select_related("coach__user", "offering")
     booking = qs.filter(reference=parts[0]).first()
     if booking is None or not tokens.mac_matches(
         salt=_MANAGE_SALT, ident=booking.reference, key=booking.manage_key, mac=parts[1]

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from coaching import selectors as coaching_selectors
 from coaching import services as coaching_services
 from coaching.models import Coach
 from coaching.permissions import coach_required
@@ -58,7 +59,7 @@ def landing_edit(request: HttpRequest, coach: Coach) -> HttpResponse:
         return redirect("dashboard_landing")
     source = request.POST.get("intro_markdown", "") if posted else coach.intro_markdown
     # Re-read the saved coach: a failed form leaves the instance half-updated.
-    saved = Coach.objects.get(pk=coach.pk) if posted else coach
+    saved = coaching_selectors.coach_for_user(request.user) if posted else coach
     return render(
         request,
         "community/landing_edit.html",

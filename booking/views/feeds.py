@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +26,6 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import User
 from booking import invites, selectors, services
-from booking.models import Booking
 from booking.tokens import coach_for_feed_token, user_for_feed_token
 from coaching.models import Coach
 from common.shortcuts import found_or_404
@@ -35,11 +34,14 @@ NO_FEED = "No feed at this address."
 
 
 def _feed_response(
-    request: HttpRequest, owned: QuerySet[Booking], *, audience: invites.Audience, name: str, version: str
+    request: HttpRequest, owner: Coach | User, *, audience: invites.Audience, name: str, version: str
 ) -> HttpResponse:
-    """The feed of ``owned`` bookings, or 304 when the calendar app already has it."""
+    """The feed of the owner's bookings, or 304 when the calendar app already has it."""
     now = timezone.now()
-    bookings = selectors.feed_bookings(owned, now=now)
+    if audience == "coach":
+        bookings = selectors.feed_bookings(coach=owner, now=now)
+    else:
+        bookings = selectors.feed_bookings(client=owner, now=now)
     stats = bookings.order_by().aggregate(
         count=Count("pk"), latest=Max("updated_at"), sequences=Sum("sequence")
     )
@@ -74,7 +76,7 @@ def coach_feed(request: HttpRequest, token: str) -> HttpResponse:
     coach = found_or_404(coach_for_feed_token(token), NO_FEED)
     return _feed_response(
         request,
-        Booking.objects.filter(coach=coach),
+        coach,
         audience="coach",
         name=f"{coach.display_name}: bookings",
         # Names and links that appear in every event, so renaming the coach refreshes the feed.
@@ -87,9 +89,7 @@ def client_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A signed-in client's bookings, with every coach, for a calendar app to subscribe to."""
     user = found_or_404(user_for_feed_token(token), NO_FEED)
     name = f"{settings.SITE_NAME}: my calls"
-    return _feed_response(
-        request, Booking.objects.filter(client=user), audience="client", name=name, version=""
-    )
+    return _feed_response(request, user, audience="client", name=name, version="")
 
 
 def feed_replace_page(

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any, Concatenate, ParamSpec
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from booking.tokens import booking_for_manage_token
 from booking.views.reschedule import RescheduleSide, reschedule_flow
 from common.display import CallTime
 from common.ratelimit import manage_lookup_throttle, too_many_requests
+from common.shortcuts import found_or_404
 
 P = ParamSpec("P")
 ManageView = Callable[Concatenate[HttpRequest, Booking, str, P], HttpResponse]
@@ -40,11 +41,7 @@ def manage_link(view: ManageView[P]) -> Callable[Concatenate[HttpRequest, str, P
     def wrapper(request: HttpRequest, token: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not manage_lookup_throttle().allow_request(request):
             return too_many_requests(request)
-        booking = booking_for_manage_token(
-            token, queryset=Booking.objects.select_related("coach__user", "offering")
-        )
-        if booking is None:
-            raise Http404("No booking for this link.")
+        booking = found_or_404(booking_for_manage_token(token), "No booking for this link.")
         booking.offering.coach = booking.coach
         return view(request, booking, token, *args, **kwargs)
 
