@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -32,7 +33,7 @@ from django.utils import timezone
 from booking import emails, reminders
 from booking.models import BookingEvent, EmailDelivery, Reminder
 from common.emails import RETRYABLE, describe_error, is_permanent, retry_delay
-from common.queue import RETRY_ON_DATABASE_ERROR
+from common.queue import RETRY_ON_DATABASE_ERROR, attempt_finished
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +193,9 @@ def sweep_unsent_emails() -> int:
 
 
 def _finish(delivery_id: int, *, status: str, error: str | None = None, sent: bool = False) -> None:
-    fields: dict[str, object] = {"status": status, "locked_until": None}
-    if error is not None:
-        fields["last_error"] = error[:300]
-    if sent:
-        fields["sent_at"] = timezone.now()
+    fields = attempt_finished(
+        status, error=error, sent_at=timezone.now() if sent else None, locked_until=None
+    )
     EmailDelivery.objects.filter(pk=delivery_id).update(**fields)
 
 
@@ -404,24 +403,12 @@ def send_reminder(reminder_id: int, claim: str) -> str:
     return "sent"
 
 
-def _finish_reminder(
-    reminder_id: int,
-    attempt: str,
-    *,
-    status: str,
-    error: str | None = None,
-    sent_at: datetime | None = None,
-    due_at: datetime | None = None,
-) -> bool:
-    """End an attempt, only if the row is still this attempt's (a cancel or a move since wins)."""
-    fields: dict[str, object] = {"status": status, "claim": "", "updated_at": timezone.now()}
-    if error is not None:
-        fields["last_error"] = error[:300]
-    if sent_at is not None:
-        fields["sent_at"] = sent_at
-        fields["last_error"] = ""
-    if due_at is not None:
-        fields["due_at"] = due_at
+def _finish_reminder(reminder_id: int, attempt: str, *, status: str, **fields: Any) -> bool:
+    """End an attempt (``error``, ``sent_at``, ``due_at``), only if the row is still this attempt's:
+    a cancel or a move since wins."""
+    if fields.get("sent_at") is not None:
+        fields["error"] = ""  # sent: whatever went wrong before no longer matters
+    fields = attempt_finished(status, claim="", updated_at=timezone.now(), **fields)
     return bool(
         Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.SENDING, claim=attempt).update(
             **fields

@@ -8,10 +8,12 @@ booking's rows and live in booking/views/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from http import HTTPStatus
 from itertools import groupby
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -25,10 +27,33 @@ from coaching.forms import CoachProfileForm, DateOverrideForm, OfferingForm, Wee
 from coaching.models import Coach, DateOverride, Offering
 from coaching.permissions import coach_required
 from common.display import short_day_label as format_day
+from common.forms import Form, ModelForm
 from common.shortcuts import found_or_404
 
 OFFERINGS_PER_PAGE = 20
 OVERRIDE_DATES_PER_PAGE = 20
+
+
+def _form_page(
+    request: HttpRequest,
+    form: Form | ModelForm,
+    save: Callable[[], str],
+    error_field: str,
+    done: str,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """A POST of a valid ``form`` runs ``save`` (it returns what to tell the coach) and goes to
+    ``done``; a SetupError (a race the database caught) goes on ``error_field``; else the page again."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            message = save()
+        except services.SetupError as exc:
+            form.add_error(error_field, exc.message)
+        else:
+            messages.success(request, message)
+            return redirect(done)
+    return render(request, template, {**context, "form": form})
 
 
 def _local_today(coach: Coach, now: datetime) -> date:
@@ -72,37 +97,24 @@ def offering_list(request: HttpRequest, coach: Coach) -> HttpResponse:
     )
 
 
-def _offering_form(request: HttpRequest, coach: Coach, offering: Offering | None) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+@coach_required
+def offering_form(request: HttpRequest, coach: Coach, pk: int | None = None) -> HttpResponse:
+    """A new offering, or the coach's offering ``pk``: every setting, its intake questions and reminders."""
+    offering = _offering_or_404(coach, pk) if pk is not None else None
     today = _local_today(coach, timezone.now())
     form = OfferingForm(
         request.POST if request.method == "POST" else None, instance=offering, coach=coach, today=today
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.offering_save(coach=coach, offering=form.cleaned_offering())
-        except services.SetupError as exc:
-            # Two submissions raced past the slug check: the database constraint caught it.
-            form.add_error("slug", exc.message)
-        else:
-            messages.success(request, f"“{saved.title}” saved.")
-            return redirect("dashboard_offerings")
-    return render(
-        request,
-        "coaching/dashboard/offering_form.html",
-        {"coach": coach, "form": form, "offering": offering, "section": "offerings"},
+
+    def save() -> str:
+        # Two submissions may race past the slug check: the database constraint catches it.
+        return f"“{services.offering_save(coach=coach, offering=form.cleaned_offering()).title}” saved."
+
+    context = {"coach": coach, "offering": offering, "section": "offerings"}
+    return _form_page(
+        request, form, save, "slug", "dashboard_offerings", "coaching/dashboard/offering_form.html", context
     )
-
-
-@require_http_methods(["GET", "POST"])
-@coach_required
-def offering_create(request: HttpRequest, coach: Coach) -> HttpResponse:
-    return _offering_form(request, coach, None)
-
-
-@require_http_methods(["GET", "POST"])
-@coach_required
-def offering_edit(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
-    return _offering_form(request, coach, _offering_or_404(coach, pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -212,22 +224,16 @@ def override_list(request: HttpRequest, coach: Coach) -> HttpResponse:
 def override_create(request: HttpRequest, coach: Coach) -> HttpResponse:
     today = _local_today(coach, timezone.now())
     form = DateOverrideForm(request.POST if request.method == "POST" else None, coach=coach, today=today)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> str:
+        # A double submission may race past the form's check for this date: the database catches it.
         data = form.cleaned_data
-        try:
-            rows = services.date_override_create(
-                coach=coach, day=data["date"], note=data["note"], windows=form.windows
-            )
-        except services.SetupError as exc:
-            # A double submission raced past the form's check for this date.
-            form.add_error("date", exc.message)
-        else:
-            messages.success(request, f"Override for {format_day(rows[0].date)} saved.")
-            return redirect("dashboard_overrides")
-    return render(
-        request,
-        "coaching/dashboard/override_form.html",
-        {"coach": coach, "form": form, "today": today, "section": "overrides"},
+        services.date_override_create(coach=coach, day=data["date"], note=data["note"], windows=form.windows)
+        return f"Override for {format_day(data['date'])} saved."
+
+    context = {"coach": coach, "today": today, "section": "overrides"}
+    return _form_page(
+        request, form, save, "date", "dashboard_overrides", "coaching/dashboard/override_form.html", context
     )
 
 

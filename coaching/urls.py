@@ -9,8 +9,8 @@ from coaching import dashboard
 dashboard_urlpatterns = [
     path("profile/", dashboard.profile, name="dashboard_profile"),
     path("offerings/", dashboard.offering_list, name="dashboard_offerings"),
-    path("offerings/new/", dashboard.offering_create, name="dashboard_offering_create"),
-    path("offerings/<int:pk>/", dashboard.offering_edit, name="dashboard_offering_edit"),
+    path("offerings/new/", dashboard.offering_form, name="dashboard_offering_create"),
+    path("offerings/<int:pk>/", dashboard.offering_form, name="dashboard_offering_edit"),
     path("offerings/<int:pk>/delete/", dashboard.offering_delete, name="dashboard_offering_delete"),
     path(
         "offerings/<int:pk>/deactivate/", dashboard.offering_deactivate, name="dashboard_offering_deactivate"

@@ -7,9 +7,13 @@ database row that a beat sweep picks up again (docs/architecture.md, "The databa
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, transaction
+
+# Every queued row keeps its last error in a CharField of this length.
+ERROR_LENGTH = 300
 
 
 def enqueue_on_commit(task: Any, *args: Any) -> None:
@@ -26,3 +30,16 @@ RETRY_ON_DATABASE_ERROR: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 5,
 }
+
+
+def attempt_finished(
+    status: str, *, error: str | None = None, sent_at: datetime | None = None, **fields: Any
+) -> dict[str, Any]:
+    """The fields that end one attempt at a queued row: its new status, the error (cut to fit, no
+    personal data: see common/emails.describe_error) and when it was sent; ``fields`` add more."""
+    fields["status"] = status
+    if error is not None:
+        fields["last_error"] = error[:ERROR_LENGTH]
+    if sent_at is not None:
+        fields["sent_at"] = sent_at
+    return fields

@@ -32,7 +32,7 @@ from django.utils import timezone
 from accounts.models import User
 from coaching.models import Coach
 from common.emails import RETRYABLE, describe_error, is_permanent, retry_delay
-from common.queue import enqueue_on_commit
+from common.queue import attempt_finished, enqueue_on_commit
 from community import emails, tasks
 from community.models import Broadcast, BroadcastDelivery, Subscriber
 from community.selectors import NOTICE_OWED, broadcast_progress_counts
@@ -377,20 +377,10 @@ def broadcast_send_batch(
     return BatchOutcome(sent, failed, skipped, retry_later, more=more, finished=finished)
 
 
-def _finish_delivery(
-    delivery_id: int,
-    *,
-    status: str,
-    error: str | None = None,
-    sent_at: datetime | None = None,
-    locked_until: datetime | None = None,
-) -> None:
-    fields: dict[str, Any] = {"status": status, "locked_until": locked_until}
-    if error is not None:
-        fields["last_error"] = error[:300]
-    if sent_at is not None:
-        fields["sent_at"] = sent_at
-    BroadcastDelivery.objects.filter(pk=delivery_id).update(**fields)
+def _finish_delivery(delivery_id: int, *, status: str, **fields: Any) -> None:
+    """End an attempt (``error``, ``sent_at``); the lease ends too unless ``locked_until`` says when."""
+    fields.setdefault("locked_until", None)
+    BroadcastDelivery.objects.filter(pk=delivery_id).update(**attempt_finished(status, **fields))
 
 
 def broadcast_finish_if_done(*, broadcast_id: int, now: datetime | None = None) -> bool:
