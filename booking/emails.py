@@ -1,32 +1,8 @@
 """Booking emails: which emails an event causes, and each message built from templates.
 
-Building is pure apart from one small query (was a new booking pending?); the task in
-booking/tasks.py only sends. Each booking event goes to the client and to the coach,
-each in their own time zone, and every message carries the invite (booking/invites.py):
-whoever got a REQUEST must get every later REQUEST and the CANCEL too, or the call
-stays in their calendar after it moved or was cancelled. That includes the coach's
-own actions, for the copy of the event in the coach's calendar.
-
-Templates come in threes per kind and recipient:
-``emails/<kind>-<recipient>-subject.txt``, ``-body.txt`` and ``-body.html``.
-
-Reminders and the follow-up (``build_reminder_message``) are plain
-multipart/alternative emails without an invite: the booking's invite already sits
-in the recipient's calendar, and a REQUEST attached to a reminder would only show
-"accept / decline" buttons again. Each carries a Message-ID of its own (the row and
-its generation), so a resend after a worker crash is recognisably the same email.
-
-The MIME tree of every message (built explicitly by ``InviteEmail``)::
-
-    multipart/mixed
-      multipart/alternative
-        text/plain; charset=utf-8
-        text/html; charset=utf-8
-        text/calendar; charset=utf-8; method=REQUEST|CANCEL
-      application/ics; name=invite.ics   (Content-Disposition: attachment)
-
-The ``method=`` parameter always equals the METHOD inside the calendar data: Outlook
-and Gmail act on the text/calendar part, Apple Mail and others on the attachment.
+Pure apart from one small query (was a new booking pending?); booking/tasks.py only sends.
+Every booking email carries the invite in the MIME tree calendars expect (``InviteEmail``);
+reminders carry none. Details: docs/architecture.md, "Invites and emails".
 """
 
 from __future__ import annotations

@@ -1,29 +1,8 @@
 """iCalendar for bookings: the invite that goes with every booking email, and the feeds.
 
 Pure functions: a booking (with ``coach``, ``coach.user`` and ``offering`` loaded) and
-``now`` in, bytes out; no queries and no clock reads.
-
-What calendars need to accept an invite and keep it up to date (RFC 5545/5546, and
-what Google, Outlook and Apple Calendar actually do with it):
-
-- one UID per booking for its whole life, derived from its reference and the site's
-  domain, so a reschedule or a cancellation updates the event already in the
-  calendar instead of adding another;
-- SEQUENCE from ``booking.sequence``, which the services raise on every change the
-  organizer makes (time, status): a calendar ignores a message older than what it has;
-- METHOD:REQUEST for a new or changed booking, METHOD:CANCEL with STATUS:CANCELLED
-  (and no alarm) when it is cancelled or declined; a plain ``.ics`` "add to calendar"
-  file is never enough, because a later cancellation would not remove it;
-- every instant in UTC (``...Z``), so no VTIMEZONE is needed and no client guesses;
-- ORGANIZER is the coach and ATTENDEE the client.
-
-A booking waiting for the coach's approval goes out as a REQUEST with STATUS:TENTATIVE:
-the time is held in the client's calendar (marked tentative) at once, approval sends
-the same UID again as CONFIRMED, and a decline sends a CANCEL that removes it.
-
-The ATTENDEE is PARTSTAT=ACCEPTED, RSVP=FALSE: the client chose the time themselves,
-and replies would go to the coach's mailbox, where nothing acts on them. Changes are
-made from the manage link in the description.
+``now`` in, bytes out. One UID per booking, a growing SEQUENCE, REQUEST or CANCEL, times in
+UTC: what calendars need to keep an event up to date (docs/architecture.md, "Invites and emails").
 """
 
 from __future__ import annotations

@@ -200,23 +200,10 @@ class EmailDelivery(models.Model):
 class Reminder(models.Model):
     """One reminder (or the follow-up) of one booking to one recipient: the database is its queue.
 
-    Rows are written by booking/services.py in the booking's own transactions (created
-    when a booking is confirmed, moved on reschedule, cancelled on cancel and decline)
-    and sent by booking/tasks.py: a beat task claims due rows (``scheduled`` ->
-    ``sending``) and a send task per row delivers the email and marks it ``sent``.
-    No Celery message is ever scheduled hours ahead; a lost message is harmless,
-    because the row, not the message, says what is still to do.
-
-    ``claim`` is the token of whoever holds a ``sending`` row: the dispatch run that
-    claimed it, then the send attempt (a new token, so a duplicate message for the
-    same claim finds nothing to do). ``claimed_at`` starts the lease: a row still
-    ``sending`` after the lease lost its worker and is claimed again.
-
-    ``generation`` counts how often a reschedule armed the row again after it had
-    left ``scheduled`` (sent, claimed, failed or cancelled): a new email for a new
-    time. It is part of the Message-ID, so each email has its own, while every
-    attempt at one email (a retry, admin's retry, a resend after a crash) carries
-    the same.
+    Written by booking/services.py in the booking's own transactions, claimed and sent by
+    booking/tasks.py. ``claim`` is the token of whoever holds a ``sending`` row and
+    ``claimed_at`` starts its lease; ``generation`` counts how often a reschedule armed the
+    row again and is part of the Message-ID (docs/architecture.md, "The database is the queue").
     """
 
     Recipient = Recipient

@@ -1,36 +1,8 @@
 """When a booking's reminders and its follow-up are due, and whether one may still go out.
 
-Pure functions over plain values (no ORM, no clock): booking/services.py feeds them
-the offering's settings, the booking's times and ``now``, and writes the rows;
-booking/tasks.py asks ``send_problem`` before each email.
-
-Decisions:
-
-- **Absolute durations.** "24 hours before" is 24 hours of real time before the start
-  (``start - timedelta(minutes=1440)`` in UTC), not "the same wall-clock time the day
-  before". Across a DST change in the recipient's zone the reminder's local time then
-  differs from the call's by 23 or 25 hours, and the email's "in 24 hours" is exactly
-  true. (A call on Sunday 29 March 2026 at 15:00 in Berlin, the day clocks go forward:
-  its 24-hour reminder goes at 14:00 Berlin time on Saturday.)
-- **Nothing after the fact.** A reminder whose time is not after ``now`` when it is
-  planned is not created: no "your call is in 24 hours" for a call in 2 hours.
-- **Defaults.** An offering that says nothing for a recipient (the model's default is
-  ``{}``) gets the client 24 h and 1 h before and the coach 1 h before; an empty list
-  means none.
-- **Follow-up.** One email to the client an hour after the call ends, when the
-  offering has it on; it is a reminder row of kind ``follow-up`` and goes through the
-  same dispatch.
-- **Confirmed bookings only.** Reminders are planned when a booking becomes confirmed
-  (at creation, or when the coach approves a pending one): a request that may still
-  be declined gets none, and approval plans them from the approval's ``now``.
-- **Reschedule** (``reconcile``): the booking's rows are matched against the plan for
-  the new time, by recipient and kind. A row still scheduled moves; a row that had
-  already gone out (or was claimed, failed or cancelled) is armed again for the new
-  time with the next ``generation``, so its new email gets its own Message-ID; a
-  planned reminder that had no row (its time had passed when the call was booked)
-  gets one; and a row whose new time has passed, or that the offering no longer
-  plans, is cancelled if it had not gone out. The plan uses the offering's settings
-  at the time of the change, as a new booking would.
+Pure functions over plain values (no ORM, no clock): booking/services.py feeds them the
+offering's settings, the booking's times and ``now`` and writes the rows; booking/tasks.py
+asks ``send_problem`` before each email. The rules: docs/architecture.md, "Reminders".
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """Every state change of a booking, in one place.
 
-Each function runs in ``transaction.atomic``, takes a lock on the coach's row so that
-bookings of one coach are decided one at a time (the re-check and the daily cap stay
-true under concurrency; on SQLite the IMMEDIATE transaction does the same), re-checks
-availability with the slot engine, records a history event, and enqueues its side
-effects with ``transaction.on_commit`` so nothing is sent for a write that did not
-commit. On PostgreSQL the exclusion constraint is the last line of defence: if two
-writers ever got past the re-check, the database refuses the second and the caller
-gets ``SlotUnavailable``, never a 500.
-
-Reminders (invariant 5) are rows written in the same transactions: planned when a
-booking is confirmed (created confirmed, or approved), matched to the new time on
-reschedule, cancelled on cancel and decline; booking/reminders.py decides which and
-when, booking/tasks.py sends them.
+Each function runs in ``transaction.atomic``, locks the coach's row (one booking decision
+per coach at a time), re-checks availability, writes the reminder rows and a history
+event, and enqueues side effects on commit. PostgreSQL's exclusion constraint is the last
+line: an overlap that got past the re-check is ``SlotUnavailable``, never a 500.
 """
 
 from __future__ import annotations

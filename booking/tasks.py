@@ -1,20 +1,9 @@
 """Celery tasks for bookings: they load rows by id and send; services and emails.py decide.
 
-Email flow (invariant 6, nothing lost on failure):
-
-1. A service commits a change and a BookingEvent, then enqueues
-   ``notify_booking_event`` on commit: an email can never roll a booking back.
-2. ``notify_booking_event`` creates one EmailDelivery row per recipient (idempotent:
-   one row per event and recipient) and enqueues ``send_booking_email`` for each.
-3. ``send_booking_email`` claims its row with a conditional update (two workers
-   handed the same message never both send), builds the message from the booking
-   as it is now, and sends it. An SMTP or network error is retried with exponential
-   backoff and jitter; a permanent refusal (5xx for the address) or the last retry
-   marks the row ``failed``, which the coach's dashboard lists.
-
-Reminder flow (invariant 5, exactly once): see "Reminders" below.
-
-Logs carry ids, references and error classes only: no names, no addresses.
+Booking emails (``notify_booking_event`` plans one EmailDelivery per recipient, then
+``send_booking_email``) and reminders (``dispatch_due_reminders`` claims due rows, then
+``send_reminder``) both follow docs/architecture.md, "The database is the queue".
+Logs carry ids, references and error classes only.
 """
 
 from __future__ import annotations
@@ -202,31 +191,10 @@ def _finish(delivery_id: int, *, status: str, error: str | None = None, sent: bo
 # ---------------------------------------------------------------------------
 # Reminders
 # ---------------------------------------------------------------------------
-# The database is the queue: a Reminder row says what is to be sent and when, and
-# no Celery message is ever scheduled ahead of time (no ``eta``, no countdown).
-#
-# 1. ``dispatch_due_reminders`` (beat, every minute) claims due rows in one short
-#    transaction: ``scheduled`` -> ``sending`` with a fresh claim token and
-#    ``claimed_at``; on PostgreSQL the rows are picked with SELECT ... FOR UPDATE
-#    SKIP LOCKED, so overlapping runs split the work instead of waiting for each
-#    other; elsewhere a conditional UPDATE (``status = 'scheduled'``) decides, and
-#    the token tells which rows this run won. After commit it enqueues one
-#    ``send_reminder`` per row it won.
-# 2. ``send_reminder`` starts its attempt with a conditional UPDATE that swaps the
-#    dispatch's token for its own: a second message for the same claim (a broker
-#    redelivery, an overlapping run) finds nothing to do. It then checks the booking
-#    (cancelled after the claim? the call already started?), builds and sends the
-#    email, and marks the row sent, again conditionally on its own token.
-# 3. A row still ``sending`` when its lease runs out lost its worker (killed, or its
-#    message was lost with the broker): the next dispatch claims it again. The lease
-#    is longer than the task's hard time limit, so a live attempt is never overtaken.
-#    Should a worker die after the mail server accepted an email but before the row
-#    was marked, the email is sent again with the same Message-ID: the one case a
-#    recipient could see twice, and recognisably the same message.
-# 4. An SMTP error puts the row back to ``scheduled`` a little later (exponential
-#    backoff with jitter, minutes at most), and the next dispatch after that time
-#    tries again; after the last attempt, or on a permanent 5xx refusal, the row is
-#    ``failed``: the coach's booking page and admin list it, and admin can retry it.
+# A Reminder row says what is to be sent and when; no Celery message is ever scheduled
+# ahead. Dispatch claims due rows (and lapsed leases) with a claim token; each send swaps
+# the token for its own before sending, so a duplicate message finds nothing to do; an
+# SMTP error puts the row back a little later (docs/architecture.md, "The database is the queue").
 
 # Longer than the hard time limit of one attempt (CELERY_TASK_TIME_LIMIT, 300 s), so a
 # live attempt is never overtaken; it assumes the machines' clocks agree within minutes.

@@ -1,34 +1,8 @@
 """The slot engine: a coach's wall-clock rules in, free slot starts (aware UTC) out.
 
-Pure and typed: plain values in (rules, overrides, busy intervals, ``now``, a
-window), a list of instants out. No ORM, no settings, no formatting; the selectors
-in coaching/selectors.py load the data and call :func:`free_slots`.
-
-How it works, in one pass over sorted intervals (never slots x busy):
-
-1. Expand the rules per coach-local date covering the window (one day of margin
-   each side) into real availability windows ``[start, end)`` in UTC. Each window
-   is the set of instants whose local wall time is on that date, inside the rule's
-   wall window, and the *first* occurrence of that wall time:
-   - a wall time inside a DST gap maps to the transition instant, so 01:00-03:00
-     on a spring-forward day is only the real hour(s), and 02:00-02:30 inside the
-     gap is nothing;
-   - the repeated wall times of a fold are dropped, so 00:00-03:00 on a fall-back
-     day is three real hours, not four. The window then splits in two pieces, and
-     each piece counts its step from its own start (a 60-minute step on
-     Australia/Lord_Howe's fall-back day still offers 00:00, 01:00 and 02:00).
-   Offsets come from zoneinfo (``utcoffset`` comparisons and a binary search for
-   the transition instant), never from hard-coded hours, so 30-minute shifts work.
-   A date with two transitions of its own (none in the tz database since the
-   1940s) is treated as having the one its midnights show.
-2. Filter the busy intervals to the window, sort, widen each by the new call's
-   buffers (``buffer_after`` before it, ``buffer_before`` after it: a call must end
-   ``buffer_after`` before a busy interval starts and start ``buffer_before`` after
-   one ends) and merge.
-3. Sweep windows and merged busy intervals together; in each free stretch emit the
-   starts aligned to the step from the window's start.
-
-Complexity: O((rules x days + busy) log(...)) plus the size of the output.
+Pure and typed: plain values in (rules, overrides, busy intervals, ``now``, a window), a
+list of instants out; no ORM, no settings, no formatting (booking/slots.py loads the data).
+How DST gaps and folds are handled, and why it is n log n: docs/architecture.md, "The slot engine".
 """
 
 from __future__ import annotations

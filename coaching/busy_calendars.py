@@ -1,11 +1,9 @@
 """Busy calendars: a coach's other calendar (a secret iCal address) read into busy intervals.
 
-Google, Outlook, iCloud and Fastmail each publish a calendar as a secret ``.ics``
-address. ``read_busy_calendar`` fetches one through the guarded outbound client
-(common/outbound.py: public addresses only, a deadline, a size cap, a conditional
-GET), parses it with ``icalendar`` and expands recurring events with
-``recurring-ical-events``; coaching/services.py replaces the calendar's BusyBlocks
-with the result. The address is a secret: it is never logged, and errors never quote it.
+Fetched through the guarded client (common/outbound.py), parsed with ``icalendar`` and
+expanded with ``recurring-ical-events``; free and cancelled events skipped, all-day events
+block the coach's local days, floating times read in the coach's zone. coaching/services.py
+replaces the calendar's BusyBlocks with the result. The address is never logged.
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """Markdown written by coaches (landing intros, broadcasts) and staff (the privacy policy), rendered safely.
 
-Two steps, each done by a library that does only that:
-
-1. Python-Markdown turns the text into HTML. It passes raw HTML through, by design.
-2. nh3 (the Ammonia sanitiser) parses that HTML as a browser would and keeps only an
-   allow-list: text formatting, lists, quotes, code, headings and links. Everything
-   else goes: ``<script>``/``<style>``/``<iframe>``/``<svg>`` (with their content for
-   script and style), every ``on*`` handler, ``style`` and ``class`` attributes, and
-   any URL whose scheme is not http, https or mailto (so no ``javascript:`` or
-   ``data:``). Links get ``rel="nofollow noopener noreferrer ugc"``.
-
-Images are not allowed: the page's Content-Security-Policy would block most of them
-anyway, and in emails they are trackers. Headings are renumbered so the text's top
-level is ``<h2>`` (``# Title`` and ``## Title`` alike): the page keeps its one ``<h1>``
-and no level is skipped.
+Python-Markdown turns it into HTML (raw HTML passes through, by design), then nh3 keeps an
+allow-list only: text formatting, lists, quotes, code, headings from ``<h2>`` down, and
+http(s)/mailto links with ``rel="nofollow noopener noreferrer ugc"``; no images, no
+``style``/``class``, no scripts however obfuscated (docs/decisions.md).
 """
 
 from __future__ import annotations

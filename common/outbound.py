@@ -1,18 +1,9 @@
 """Outbound HTTP to addresses that coaches give us (busy feeds today; CalDAV and webhooks next).
 
-One guarded client for every such request:
-
-- http(s) only, no credentials in the address, at most ``MAX_REDIRECTS`` redirects,
-  each hop checked again;
-- the host is resolved once and every address checked: private, loopback, link-local
-  and other non-public addresses are refused (loopback only when the caller allows
-  it, for tests), and the connection goes to the checked addresses, so a DNS answer
-  cannot change between check and use;
-- a timeout per network operation, an overall deadline, and a size cap: a too-large
-  body is refused as soon as it is too large, without reading the rest.
-
-Every failure is an ``OutboundError`` whose message is safe to show the coach: it
-never quotes the address, which may be a secret.
+One guarded client: http(s) only, every hop's addresses checked and the connection pinned
+to them (no internal addresses), a timeout per operation, an overall deadline and a size
+cap (docs/architecture.md, "Outbound requests"). Every failure is an ``OutboundError``
+whose message is safe to show: it never quotes the address, which may be a secret.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """Community emails, built from templates: pure functions from rows to messages.
 
-Templates come in threes (``emails/<name>-subject.txt``, ``-body.txt``, ``-body.html``):
-
-- ``community-confirm``: "please confirm" with the signed confirmation link;
-- ``community-already``: "you're already in" for a confirmed address signed up again;
-- ``community-broadcast``: a coach's broadcast, the Markdown rendered and sanitised.
-
-Every message that goes to a subscriber carries the one-click unsubscribe of RFC 8058:
-``List-Unsubscribe: <https://…/community/unsubscribe/<token>/>`` and
-``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, plus the same link in the body.
-A broadcast's Message-ID is stable per delivery, so a copy re-sent after a crash is
-recognised as the same message.
+"Please confirm", "you're already in" and a coach's broadcast. Every message to a
+subscriber carries RFC 8058 one-click unsubscribe (``List-Unsubscribe`` and
+``List-Unsubscribe-Post``) and the same link in the body; a broadcast's Message-ID is
+stable per delivery, so a copy re-sent after a crash is recognised as the same message.
 """
 
 from __future__ import annotations

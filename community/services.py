@@ -1,19 +1,9 @@
 """Every write of the email community: signup with double opt-in, confirm, unsubscribe, broadcasts.
 
-Each state change happens here inside a transaction, and emails are enqueued on commit
-(community/tasks.py loads rows and calls back in here). Links are in community/tokens.py,
-reads in community/selectors.py.
-
-Signup states: new address -> pending + confirmation email; pending -> the confirmation
-again; confirmed -> unchanged + a "you're already in" email; unsubscribed -> pending
-again + a confirmation (double opt-in afresh). At most one such email per address and
-coach every ``NOTICE_EVERY``, so the form cannot flood someone's inbox. The page answers
-the same in every case, so it never tells a stranger who is subscribed.
-
-Broadcasts follow the database-as-queue protocol of docs/architecture.md: ``broadcast_start``
-(a conditional update: a double click starts once), ``broadcast_plan`` (one delivery row
-per confirmed subscriber), ``broadcast_send_batch`` (claim with a lease, send with a stable
-Message-ID, finish), and the beat sweep resumes a broadcast that stops making progress.
+Each state change happens here in a transaction, emails are enqueued on commit
+(community/tasks.py loads rows and calls back in here). Signup never tells a stranger who
+is subscribed; broadcasts are sent row by row as in docs/architecture.md, "The database is
+the queue" and "The email community".
 """
 
 from __future__ import annotations

@@ -1,10 +1,8 @@
 """Celery tasks of the email community: each loads rows by id and calls community/services.py.
 
-``send_subscriber_notice`` (the email a signup owes, claimed so it goes once per request),
-``send_broadcast_test``, ``plan_broadcast`` then ``send_broadcast_batch`` (chained while rows
-are claimable), and ``sweep_community`` (beat, every minute: resend lost notices, resume
-stalled broadcasts). Services are imported inside each task: services enqueue these on
-commit, so the import goes one way only. Logs carry ids only.
+Notices a signup owes, the test broadcast, planning and sending broadcasts in batches, and
+the beat sweep that resumes lost work. Services are imported inside each task (services
+enqueue these on commit), so the import goes one way only. Logs carry ids only.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
-"""The links in community emails: confirm (expires) and unsubscribe (never expires).
+"""The links in community emails: confirm (expires after 7 days) and unsubscribe (never expires).
 
-- The confirmation link is ``django.core.signing`` output (salted, timestamped): it
-  expires after ``CONFIRM_MAX_AGE``; a tampered link is "not found", an expired one
-  says so and points back at the signup form.
-- The unsubscribe link is in every email ever sent, so it never expires: a signed
-  ``<id>.<mac>`` (common/tokens.py) of the subscriber's id and random key.
-Both honour ``SECRET_KEY_FALLBACKS``; a new subscriber key revokes every link sent so far.
+Confirm links are ``django.core.signing`` output; unsubscribe links are signed
+``<id>.<mac>`` tokens (common/tokens.py). Both honour ``SECRET_KEY_FALLBACKS``, and a new
+subscriber key revokes every link sent so far.
 """
 
 from __future__ import annotations

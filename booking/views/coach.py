@@ -1,11 +1,9 @@
-"""The coach's dashboard pages that read bookings: the overview with the week's preview,
-the preview, the bookings list, a booking's detail, and the actions on it (approve,
-decline, cancel, reschedule, completed, no-show, new link).
+"""The coach's dashboard pages that read bookings: the overview with the week's preview, the
+preview, the bookings list, a booking's detail and the actions on it.
 
-Every view gets the signed-in coach from ``coach_required`` and reads bookings only
-through that coach, so another coach's booking answers 404. Every action has a
-confirmation step: a GET shows what will happen, a POST does it through
-booking/services.py, and a refused change shows the service's own message.
+Every view gets the signed-in coach from ``coach_required`` and reads through that coach,
+so another coach's booking answers 404. Every action has a confirmation step: a GET shows
+what will happen, a POST does it through booking/services.py.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
-"""Calendar feeds: /feeds/coach/<token>.ics and /feeds/client/<token>.ics.
+"""Calendar feeds: /feeds/coach/<token>.ics and /feeds/client/<token>.ics, and "replace my feed link".
 
-Everything the coach (or a signed-in client) has booked, from 30 days ago on; cancelled
-and declined bookings stay for 30 days after the change as STATUS:CANCELLED, so that
-calendars which copied them drop them. Calendar apps poll every few minutes, so a poll
-costs at most three queries (the owner, one aggregate for the validators, the bookings)
-and an unchanged feed answers 304 after two: the ETag and Last-Modified come from the
-count, the newest ``updated_at`` and the sum of SEQUENCEs. A bad token is a 404.
+Everything the coach (or a signed-in client) booked from 30 days ago on, cancellations as
+STATUS:CANCELLED for 30 days. A poll costs at most three queries, and an unchanged feed
+answers 304 after two (ETag and Last-Modified from the count, the newest change and the
+sum of SEQUENCEs). A bad token is a 404.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 // Live preview of Markdown (landing page introduction, broadcasts) in the coach dashboard.
-// The server renders and sanitises the Markdown (coaching/markdown.py); this script only
+// The server renders and sanitises the Markdown (common/markdown.py); this script only
 // posts the text and shows the answer. Without it, the "Preview without saving" button
 // does the same with a page load. No inline script: the CSP forbids it.
 (function () {
