@@ -40,7 +40,7 @@ from booking.services import (
 from booking.slots import next_free_slots
 from booking.tokens import booking_for_manage_token
 from coaching.models import Offering
-from coaching.selectors import coach_get_public, offering_bookable_get
+from coaching.selectors import coach_has_offerings, offering_bookable_get
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
 
 router = Router(tags=["bookings"])
@@ -89,7 +89,7 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         return Status(HTTPStatus.TOO_MANY_REQUESTS, TOO_MANY)
     offering = offering_bookable_get(coach_slug=payload.coach, offering_slug=payload.offering)
     if offering is None:
-        field = "offering" if coach_get_public(slug=payload.coach) is not None else "coach"
+        field = "offering" if coach_has_offerings(slug=payload.coach) else "coach"
         raise field_error("body", field, f"No bookable {field} with this slug.")
     try:
         answers = clean_answers(offering, payload.answers)
@@ -108,7 +108,12 @@ def create_booking(request: HttpRequest, payload: BookingIn):
             note=payload.note,
             client=user,
             idempotency_key=f"api:{key}" if key else None,
-            fingerprint=request_fingerprint(payload.model_dump(mode="json")),
+            # Leave the opt-in out while it is off, so a retry of an older client's body matches.
+            fingerprint=request_fingerprint(
+                payload.model_dump(
+                    mode="json", exclude=None if payload.join_community else {"join_community"}
+                )
+            ),
             join_community=payload.join_community,
         )
     except IdempotencyConflict as exc:

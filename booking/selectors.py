@@ -7,8 +7,9 @@ someone else's bookings through these.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from accounts.models import User
 from booking import invites
@@ -113,3 +114,15 @@ def feed_bookings(
     return bookings.filter(
         (Q(end__gte=since) & ~Q(status__in=cancelled)) | Q(status__in=cancelled, updated_at__gte=since)
     )
+
+
+def feed_stats(bookings: QuerySet[Booking]) -> dict[str, Any]:
+    """``count``, the ``latest`` change and the sum of ``sequences``: a feed's validators, one query."""
+    return bookings.order_by().aggregate(
+        count=Count("pk"), latest=Max("updated_at"), sequences=Sum("sequence")
+    )
+
+
+def feed_rows(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    """A feed's bookings in order, with what their events show: one query."""
+    return bookings.select_related("offering", "coach").order_by("start", "pk")

@@ -43,6 +43,11 @@ def offering_bookable_get(*, coach_slug: str, offering_slug: str) -> Offering | 
     )
 
 
+def coach_has_offerings(*, slug: str) -> bool:
+    """Whether the coach at ``slug`` has any offering at all (to name the wrong field in an API error)."""
+    return Offering.objects.filter(coach__slug=slug).exists()
+
+
 def coach_for_user(user: AbstractBaseUser | AnonymousUser) -> Coach | None:
     """The signed-in person's coach profile, or None."""
     if not user.is_authenticated:

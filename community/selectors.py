@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,6 +53,14 @@ def subscribers_filtered(*, coach: Coach, status: str = "", q: str = "") -> Quer
     if q:
         rows = rows.filter(Q(email__icontains=q) | Q(first_name__icontains=q))
     return rows
+
+
+def subscriber_rows(
+    *, coach: Coach, columns: Iterable[str], status: str = "", q: str = ""
+) -> Iterator[tuple]:
+    """The filtered subscribers as value tuples, fetched in chunks (an export of any size, little memory)."""
+    rows = subscribers_filtered(coach=coach, status=status, q=q).values_list(*columns)
+    return rows.iterator(chunk_size=1000)
 
 
 def coach_broadcasts(*, coach: Coach) -> QuerySet[Broadcast]:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from common.emails import RETRYABLE, describe_error, retry_delay
 from common.queue import RETRY_ON_DATABASE_ERROR
+from community import emails, selectors
 from community.models import Broadcast, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class NoticeNotSentYet(Exception):
 @shared_task(bind=True, ignore_result=True, max_retries=MAX_NOTICE_RETRIES)
 def send_subscriber_notice(self, subscriber_id: int) -> None:
     """Send the email a signup owes (once per request)."""
-    from community import emails, services
+    from community import services
 
     now = timezone.now()
     previous = Subscriber.objects.filter(pk=subscriber_id).values_list("notice_sent_at", flat=True).first()
@@ -58,8 +59,6 @@ def send_subscriber_notice(self, subscriber_id: int) -> None:
 @shared_task(ignore_result=True, autoretry_for=RETRYABLE, retry_backoff=30, max_retries=3)
 def send_broadcast_test(broadcast_id: int) -> None:
     """The draft to its coach, marked as a test."""
-    from community import emails
-
     broadcast = Broadcast.objects.select_related("coach__user").filter(pk=broadcast_id).first()
     if broadcast is None:
         return
@@ -89,8 +88,6 @@ def send_broadcast_batch(broadcast_id: int) -> None:
 @shared_task(ignore_result=True)
 def sweep_community() -> int:
     """Beat, every minute: re-enqueue community work whose message was lost; how many tasks."""
-    from community import selectors
-
     now = timezone.now()
     notices = selectors.notices_to_resend(now=now)
     work = selectors.broadcasts_to_resume(now=now)

@@ -18,6 +18,8 @@ from coaching.models import Coach
 from common import tokens
 from community.models import Subscriber
 
+# The salts keep the names of the app these links were first issued by: changing them
+# would break every confirmation and unsubscribe link already sent.
 CONFIRM_SALT = "coaching.community.confirm"
 UNSUBSCRIBE_SALT = "coaching.community.unsubscribe"
 CONFIRM_MAX_AGE = timedelta(days=7)

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -40,9 +39,7 @@ def _feed_response(
         bookings = selectors.feed_bookings(coach=owner, now=now)
     else:
         bookings = selectors.feed_bookings(client=owner, now=now)
-    stats = bookings.order_by().aggregate(
-        count=Count("pk"), latest=Max("updated_at"), sequences=Sum("sequence")
-    )
+    stats = selectors.feed_stats(bookings)
     latest: datetime | None = stats["latest"]
     fingerprint = (
         f"{audience}:{version}:{stats['count']}:{latest.isoformat() if latest else '-'}:{stats['sequences']}"
@@ -61,8 +58,7 @@ def _feed_response(
         for header, value in headers.items():
             not_modified.headers[header] = value
         return not_modified
-    rows = bookings.select_related("offering", "coach").order_by("start", "pk")
-    body = invites.feed_bytes(rows, audience=audience, name=name, now=now)
+    body = invites.feed_bytes(selectors.feed_rows(bookings), audience=audience, name=name, now=now)
     response = HttpResponse(body, content_type=invites.CALENDAR_TYPE, headers=headers)
     response["Content-Disposition"] = 'inline; filename="bookings.ics"'
     return response

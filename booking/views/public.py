@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from accounts.models import User
 from accounts.services import remember_zone
@@ -48,7 +48,7 @@ def _offering_or_404(coach: str, offering: str) -> Offering:
     return found_or_404(found, "No bookable call at this address.")
 
 
-@require_GET
+@require_safe
 def coach_page(request: HttpRequest, coach: str) -> HttpResponse:
     """The coach's landing page: intro, offerings with their next free time, community signup."""
     found = found_or_404(coach_get_public(slug=coach), "No coach at this address.")

@@ -55,6 +55,14 @@ def test_it_shows_a_coach_page_with_listed_offerings_only(
 
 
 @pytest.mark.django_db
+def test_it_answers_head_requests_for_the_home_and_coach_pages(client: Client, offering: Offering) -> None:
+    """Link checkers and uptime monitors send HEAD: the public pages answer it like GET."""
+    assert client.head("/").status_code == HTTPStatus.OK
+    assert client.head("/ada/").status_code == HTTPStatus.OK
+    assert client.post("/ada/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+@pytest.mark.django_db
 def test_it_answers_404_in_the_site_layout_for_an_unknown_coach(client: Client) -> None:
     response = client.get("/nobody-here/")
     assert response.status_code == HTTPStatus.NOT_FOUND

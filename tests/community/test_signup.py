@@ -321,6 +321,43 @@ def test_it_subscribes_nobody_who_leaves_the_box_unticked(
     assert not any("confirm: join" in m.subject for m in mailoutbox)
 
 
+@pytest.mark.time_machine(NOW, tick=False)
+def test_it_subscribes_an_api_client_who_opts_in_with_the_booking(
+    client: Client, offering: Offering, mailoutbox, django_capture_on_commit_callbacks
+) -> None:
+    """``"join_community": true`` in POST /api/v1/bookings: the same double opt-in as the form."""
+    body = {
+        "coach": "ada",
+        "offering": "intro-call",
+        "start": SLOT.isoformat(),
+        "name": "Grace Hopper",
+        "email": "Grace@Example.com",
+        "timezone": "Europe/Berlin",
+        "join_community": True,
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/bookings", body, content_type="application/json")
+    assert response.status_code == HTTPStatus.CREATED
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.email, subscriber.status, subscriber.source) == (
+        "grace@example.com",
+        Subscriber.Status.PENDING,
+        Subscriber.Source.BOOKING,
+    )
+    assert "Ada Lovelace’s community letters" in subscriber.consent_text
+    assert [m.subject for m in mailoutbox].count("Please confirm: join Ada Lovelace's email community") == 1
+
+
+@pytest.mark.time_machine(NOW, tick=False)
+def test_it_subscribes_nobody_when_the_booking_fails(client: Client, offering: Offering, book) -> None:
+    """The opt-in is part of the booking's transaction: a slot just taken books nothing and signs up nobody."""
+    book(SLOT)
+    data = _booking_form_data(join_community="on", email="late@example.com")
+    response = client.post("/ada/intro-call/book/", data)
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert not Subscriber.objects.filter(email="late@example.com").exists()
+
+
 def test_it_keeps_time_in_utc(coach: Coach) -> None:
     """Consent and confirmation times are aware UTC instants."""
     result = services.subscriber_subscribe(
