@@ -56,17 +56,54 @@ def check_url(url: str, *, what: str = "web") -> tuple[str, str, int]:
     return scheme, host, port or (443 if scheme == "https" else 80)
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits: mapped (::ffff:a.b.c.d),
+# "compatible" (::a.b.c.d), SIIT-translated (::ffff:0:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d).
+_LAST_32_BITS = tuple(
+    ipaddress.IPv6Network(net) for net in ("::ffff:0:0/96", "::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# The first three are IPv4 in IPv6 clothing: the IPv4 inside alone decides.
+_IPV4_ONLY = _LAST_32_BITS[:3]
+# Not globally routable, though Python's registry (3.11) does not say so: local-use NAT64 (RFC 8215).
+_NOT_GLOBAL = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 transition form leads to (mapped, compatible, SIIT, NAT64, 6to4, Teredo)."""
+    if any(ip in net for net in _LAST_32_BITS):
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    return []
+
+
+def _ipv4_allowed(ip: ipaddress.IPv4Address, *, allow_loopback: bool) -> bool:
+    if ip.is_loopback:
+        return allow_loopback
+    return ip.is_global and not ip.is_multicast
+
+
 def address_allowed(address: str, *, allow_loopback: bool = False) -> bool:
-    """Whether we may connect to this IP address: public ones only (and loopback if allowed)."""
+    """Whether we may connect to this IP address: globally routable ones only (loopback if allowed).
+
+    An IPv6 address that wraps an IPv4 one is judged by the IPv4 inside as well, so no
+    transition form (NAT64, 6to4, Teredo, mapped, ...) reaches an internal address.
+    """
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _ipv4_allowed(ip, allow_loopback=allow_loopback)
     if ip.is_loopback:
         return allow_loopback
-    return ip.is_global and not ip.is_multicast
+    inner = embedded_ipv4(ip)
+    if not all(_ipv4_allowed(v4, allow_loopback=allow_loopback) for v4 in inner):
+        return False
+    if inner and any(ip in net for net in _IPV4_ONLY):
+        return True
+    return ip.is_global and not ip.is_multicast and not any(ip in net for net in _NOT_GLOBAL)
 
 
 def resolve(host: str, port: int, *, what: str = "web", allow_loopback: bool = False) -> list[str]:
