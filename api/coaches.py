@@ -14,6 +14,7 @@ from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, isofor
 from booking.intake import questions
 from booking.slots import offering_free_slots
 from coaching.selectors import coach_get_public, offering_bookable_get
+from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.shortcuts import found_or_404
 from common.timezones import is_valid_timezone
 
@@ -66,6 +67,11 @@ def coach_detail(request: HttpRequest, coach: str):
 def offering_slots(request: HttpRequest, coach: str, offering: str, params: Query[SlotQuery]):
     if params.tz is not None and not is_valid_timezone(params.tz):
         raise field_error("query", "tz", "Unknown time zone; use an IANA name like Europe/Berlin.")
+    for name in ("start", "end"):
+        if not year_in_range(getattr(params, name)):
+            raise field_error(
+                "query", name, f"Use a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+            )
     if params.end < params.start:
         raise field_error("query", "end", "end must not be before start.")
     if params.end - params.start > timedelta(days=MAX_WINDOW_DAYS):

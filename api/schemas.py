@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,7 +10,22 @@ from django.core.validators import validate_email
 from ninja import Field, Schema
 from pydantic import AwareDatetime, field_validator
 
+from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.timezones import is_valid_timezone
+
+
+def without_nul(value: str) -> str:
+    """Text without NUL characters, which no database column takes: a 422, not a 500."""
+    if "\x00" in value:
+        raise ValueError("Remove the NUL character (\\u0000) from this text.")
+    return value
+
+
+def instant_in_range(value: datetime) -> datetime:
+    """An instant a booking can have: in the years the site books, wherever its offset puts it."""
+    if not (year_in_range(value) and year_in_range(value.astimezone(UTC))):
+        raise ValueError(f"Use a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return value
 
 
 class QuestionOut(Schema):
@@ -64,6 +79,16 @@ class BookingIn(Schema):
         "goes out first). Ignored when the coach has no community.",
     )
 
+    @field_validator("coach", "offering", "name", "email", "timezone", "note")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return without_nul(value)
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, value: datetime) -> datetime:
+        return instant_in_range(value)
+
     @field_validator("name")
     @classmethod
     def _name_has_text(cls, value: str) -> str:
@@ -111,9 +136,19 @@ class BookingDetailOut(BookingOut):
 class CancelIn(Schema):
     reason: str = Field(default="", max_length=500)
 
+    @field_validator("reason")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        return without_nul(value)
+
 
 class RescheduleIn(Schema):
     start: AwareDatetime
+
+    @field_validator("start")
+    @classmethod
+    def _start_in_range(cls, value: datetime) -> datetime:
+        return instant_in_range(value)
 
 
 class ErrorOut(Schema):

@@ -18,6 +18,7 @@ from booking import intake
 from booking.models import Booking
 from booking.selectors import WHEN_CHOICES, WHEN_UPCOMING
 from coaching.models import Coach, Offering
+from common.display import year_in_range
 from common.forms import Form
 from common.timezones import validate_timezone
 from community.landing import consent_label
@@ -25,8 +26,6 @@ from community.landing import consent_label
 # ISO 8601 instants are short; anything longer is not one.
 MAX_START_LENGTH = 40
 MAX_REASON_LENGTH = 500
-# Datetimes this far out are nonsense for a booking and would overflow date arithmetic.
-_MIN_YEAR, _MAX_YEAR = 2000, 2999
 
 
 def parse_start(value: object) -> datetime | None:
@@ -39,7 +38,7 @@ def parse_start(value: object) -> datetime | None:
         return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None
-    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+    if not year_in_range(parsed):
         return None
     return parsed.astimezone(UTC)
 

@@ -55,7 +55,9 @@ def clean_answers(offering: Offering, raw: Mapping[str, Any] | None) -> dict[str
             errors[question["key"]] = "Answer with text."
             continue
         value = value.strip()
-        if question["type"] == "yes_no" and value not in ("", "yes", "no"):
+        if "\x00" in value:
+            errors[question["key"]] = "Remove the NUL character (\\u0000) from this answer."
+        elif question["type"] == "yes_no" and value not in ("", "yes", "no"):
             errors[question["key"]] = "Answer yes or no."
         elif len(value) > MAX_ANSWER_LENGTH:
             errors[question["key"]] = f"Keep the answer under {MAX_ANSWER_LENGTH} characters."

@@ -12,6 +12,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from coaching.availability import Availability, SlotRules
 from coaching.models import BusyCalendar, Coach, DateOverride, Offering
+from common.shortcuts import is_slug
 
 
 def coach_list_public() -> QuerySet[Coach]:
@@ -26,6 +27,8 @@ def coach_list_public() -> QuerySet[Coach]:
 
 
 def coach_get_public(*, slug: str) -> Coach | None:
+    if not is_slug(slug):
+        return None
     listed = Offering.objects.filter(is_active=True, is_listed=True)
     return (
         Coach.objects.filter(slug=slug)
@@ -36,6 +39,8 @@ def coach_get_public(*, slug: str) -> Coach | None:
 
 def offering_bookable_get(*, coach_slug: str, offering_slug: str) -> Offering | None:
     """An active offering by its public address, with its coach (and the coach's user) loaded."""
+    if not (is_slug(coach_slug) and is_slug(offering_slug)):
+        return None
     return (
         Offering.objects.select_related("coach__user")
         .filter(coach__slug=coach_slug, slug=offering_slug, is_active=True)
@@ -45,6 +50,8 @@ def offering_bookable_get(*, coach_slug: str, offering_slug: str) -> Offering | 
 
 def coach_has_offerings(*, slug: str) -> bool:
     """Whether the coach at ``slug`` has any offering at all (to name the wrong field in an API error)."""
+    if not is_slug(slug):
+        return False
     return Offering.objects.filter(coach__slug=slug).exists()
 
 

@@ -15,6 +15,13 @@ from django.http import HttpRequest
 from common.timezones import is_valid_timezone
 
 MAX_ZONE_PARAM = 64
+# Dates and instants a booking can have: a wider range is nonsense here, and near the ends
+# of datetime's range (year 1, year 9999) zone arithmetic overflows.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
+
+
+def year_in_range(value: date) -> bool:
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
 
 
 def day_label(value: date) -> str:

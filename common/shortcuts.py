@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from django.http import Http404
 
 T = TypeVar("T")
+
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+def is_slug(value: str) -> bool:
+    """Whether ``value`` can be one of our slugs (what ``<slug:...>`` URLs accept); anything else,
+    a NUL byte included, never reaches a query."""
+    return bool(_SLUG.fullmatch(value))
 
 
 def found_or_404(found: T | None, message: str) -> T:

@@ -9,6 +9,7 @@ links working through a key rotation. See docs/decisions.md ("Manage and feed li
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 
 from django.conf import settings
@@ -16,6 +17,10 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 MAX_IDENT_LENGTH = 18
 MAX_MAC_LENGTH = 64
+# What we issue: idents are ids or references (BK-7Q2M9XHD), MACs URL-safe base64. Anything
+# else (a NUL byte, a space) is not ours and never reaches a query.
+_IDENT = re.compile(r"[A-Za-z0-9-]+")
+_MAC = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def new_key() -> str:
@@ -37,6 +42,8 @@ def split_token(token: str, *, max_ident: int = MAX_IDENT_LENGTH) -> tuple[str, 
     """``(ident, mac)`` of a well-formed token, or None for anything malformed."""
     ident, sep, mac = (token or "").partition(".")
     if not sep or not ident or len(ident) > max_ident or not mac or len(mac) > MAX_MAC_LENGTH:
+        return None
+    if not (_IDENT.fullmatch(ident) and _MAC.fullmatch(mac)):
         return None
     return ident, mac
 
