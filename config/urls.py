@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -14,6 +15,9 @@ from coaching.views import home
 from community import urls as community_urls
 from config.health import healthz
 from config.views import favicon
+
+# Staff sign in through allauth's login, with its rate limits; Django's own admin login has none.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
