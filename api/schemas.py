@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AwareDatetime, field_validator
+from pydantic import AfterValidator, AwareDatetime, field_validator
 
 from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.timezones import is_valid_timezone
+from common.validators import validate_mailbox, validate_single_line
 
 
 def without_nul(value: str) -> str:
@@ -21,11 +23,25 @@ def without_nul(value: str) -> str:
     return value
 
 
+def _django_checked(validator: Callable[[str], None], value: str) -> str:
+    """Run one of Django's (or our) validators; its message becomes the 422's."""
+    try:
+        validator(value)
+    except DjangoValidationError as exc:
+        raise ValueError(exc.messages[0]) from exc
+    return value
+
+
 def instant_in_range(value: datetime) -> datetime:
     """An instant a booking can have: in the years the site books, wherever its offset puts it."""
     if not (year_in_range(value) and year_in_range(value.astimezone(UTC))):
         raise ValueError(f"Use a time between the years {EARLIEST_YEAR} and {LATEST_YEAR}.")
     return value
+
+
+# Text no database column refuses, and instants a booking can have: 422s, never 500s.
+Text = Annotated[str, AfterValidator(without_nul)]
+Instant = Annotated[AwareDatetime, AfterValidator(instant_in_range)]
 
 
 class QuestionOut(Schema):
@@ -65,29 +81,19 @@ class SlotsOut(Schema):
 
 
 class BookingIn(Schema):
-    coach: str = Field(min_length=1, max_length=60, description="The coach's slug")
-    offering: str = Field(min_length=1, max_length=60, description="The offering's slug")
-    start: AwareDatetime = Field(description="A free slot's start, ISO 8601 with offset")
-    name: str = Field(min_length=1, max_length=120)
-    email: str = Field(min_length=3, max_length=254)
-    timezone: str = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
+    coach: Text = Field(min_length=1, max_length=60, description="The coach's slug")
+    offering: Text = Field(min_length=1, max_length=60, description="The offering's slug")
+    start: Instant = Field(description="A free slot's start, ISO 8601 with offset")
+    name: Text = Field(min_length=1, max_length=120)
+    email: Text = Field(min_length=3, max_length=254)
+    timezone: Text = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
     answers: dict[str, Any] = Field(default_factory=dict, description="Intake answers by question key")
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
     join_community: bool = Field(
         default=False,
         description="Also sign up for the coach's email community (double opt-in: a confirmation email "
         "goes out first). Ignored when the coach has no community.",
     )
-
-    @field_validator("coach", "offering", "name", "email", "timezone", "note")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        return without_nul(value)
-
-    @field_validator("start")
-    @classmethod
-    def _start_in_range(cls, value: datetime) -> datetime:
-        return instant_in_range(value)
 
     @field_validator("name")
     @classmethod
@@ -95,7 +101,7 @@ class BookingIn(Schema):
         value = value.strip()
         if not value:
             raise ValueError("Enter your name.")
-        return value
+        return _django_checked(validate_single_line, value)
 
     @field_validator("email")
     @classmethod
@@ -105,7 +111,7 @@ class BookingIn(Schema):
             validate_email(value)
         except DjangoValidationError as exc:
             raise ValueError("Enter a valid email address.") from exc
-        return value
+        return _django_checked(validate_mailbox, value)
 
     @field_validator("timezone")
     @classmethod
@@ -134,21 +140,11 @@ class BookingDetailOut(BookingOut):
 
 
 class CancelIn(Schema):
-    reason: str = Field(default="", max_length=500)
-
-    @field_validator("reason")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        return without_nul(value)
+    reason: Text = Field(default="", max_length=500)
 
 
 class RescheduleIn(Schema):
-    start: AwareDatetime
-
-    @field_validator("start")
-    @classmethod
-    def _start_in_range(cls, value: datetime) -> datetime:
-        return instant_in_range(value)
+    start: Instant
 
 
 class ErrorOut(Schema):

@@ -21,6 +21,7 @@ from coaching.models import Coach, Offering
 from common.display import year_in_range
 from common.forms import Form
 from common.timezones import validate_timezone
+from common.validators import validate_mailbox, validate_single_line
 from community.landing import consent_label
 
 # ISO 8601 instants are short; anything longer is not one.
@@ -103,12 +104,14 @@ class BookingForm(Form):
     name = forms.CharField(
         label="Your name",
         max_length=Booking._meta.get_field("client_name").max_length,
+        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         label="Email",
         max_length=254,
         help_text="We send the confirmation and a link to change the booking here.",
+        validators=[validate_mailbox],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     note = forms.CharField(

@@ -30,6 +30,7 @@ from coaching.models import (
 from common.display import short_day_label as format_day
 from common.forms import Form, ModelForm
 from common.timezones import timezone_names, validate_timezone
+from common.validators import validate_single_line
 
 # Rows shown per day (weekly hours) or per override without JavaScript; blank rows
 # are ignored. The page script may add rows, up to the maximum.
@@ -184,6 +185,9 @@ class CoachProfileForm(ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Names reach email headers and invites: one line of visible text.
+        for name in ("display_name", "headline"):
+            self.fields[name].validators.append(validate_single_line)
         names = list(timezone_names())
         if self.instance.time_zone and self.instance.time_zone not in names:
             names.insert(0, self.instance.time_zone)  # keep a legacy alias a coach already has

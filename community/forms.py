@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from coaching.models import Coach
 from common.forms import Form, ModelForm
+from common.validators import validate_mailbox, validate_single_line
 from community.landing import consent_label
 from community.models import Broadcast, Subscriber
 
@@ -25,6 +26,7 @@ class CommunitySignupForm(Form):
         label="Email",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[validate_mailbox],
         error_messages={
             "required": "Enter your email address.",
             "invalid": "Enter an email address like name@example.com.",
@@ -35,6 +37,7 @@ class CommunitySignupForm(Form):
         max_length=100,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        validators=[validate_single_line],
     )
     consent = forms.BooleanField(
         error_messages={"required": "Tick the box to agree to the emails: we only send them with your yes."},
@@ -83,6 +86,12 @@ class LandingForm(ModelForm):
             "intro_markdown": forms.Textarea(attrs={"rows": 14}),
             "photo": forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Both reach email headers and the page title: one line of visible text.
+        for name in ("headline", "community_pitch"):
+            self.fields[name].validators.append(validate_single_line)
 
     def clean_photo(self) -> Any:
         photo = self.cleaned_data.get("photo")

@@ -43,7 +43,11 @@ def manage_link(view: ManageView[P]) -> Callable[Concatenate[HttpRequest, str, P
             return too_many_requests(request)
         booking = found_or_404(booking_for_manage_token(token), "No booking for this link.")
         booking.offering.coach = booking.coach
-        return view(request, booking, token, *args, **kwargs)
+        response = view(request, booking, token, *args, **kwargs)
+        # The token in the address is the secret: no cache keeps the page, no search engine lists it.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
 
     return wrapper
 
