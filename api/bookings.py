@@ -42,11 +42,16 @@ from booking.tokens import booking_for_manage_token
 from coaching.models import Offering
 from coaching.selectors import coach_has_offerings, offering_bookable_get
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
+from common.shortcuts import csrf_passes
 
 router = Router(tags=["bookings"])
 
 MAX_IDEMPOTENCY_KEY = 200
 TOO_MANY = {"detail": TOO_MANY_MESSAGE}
+CSRF_REFUSED = (
+    "This request is signed in by a cookie but carries no valid CSRF token. Send the X-CSRFToken header, "
+    "or book without the session."
+)
 
 
 def _out(booking: Booking) -> dict[str, str]:
@@ -76,10 +81,16 @@ def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Statu
         422: ValidationErrorOut,
         400: ErrorOut,
         201: BookingOut,
+        403: ErrorOut,
         409: SlotTakenOut | ErrorOut,
         429: ErrorOut,
     },
     summary="Book a free slot (send an Idempotency-Key header to make retries safe)",
+    description=(
+        "Anyone may book as a guest. A request that carries a signed-in session cookie books as that "
+        "account (with its email address) and must send the CSRF token (X-CSRFToken), as the site's "
+        "own pages do; without it the answer is 403."
+    ),
 )
 def create_booking(request: HttpRequest, payload: BookingIn):
     key = request.headers.get("Idempotency-Key", "").strip() or None
@@ -97,12 +108,15 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         first_key, messages = next(iter(exc.message_dict.items()))
         raise field_error("body", f"answers.{first_key}", messages[0]) from exc
     user = request.user if request.user.is_authenticated else None
+    if user is not None and not csrf_passes(request):
+        return Status(HTTPStatus.FORBIDDEN, {"detail": CSRF_REFUSED})
     try:
         result = booking_create(
             offering=offering,
             start=payload.start,
             client_name=payload.name,
-            client_email=payload.email,
+            # A signed-in client books under their account's address, as on the booking page.
+            client_email=user.email if user is not None else payload.email,
             client_time_zone=payload.timezone,
             answers=answers,
             note=payload.note,

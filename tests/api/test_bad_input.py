@@ -95,3 +95,36 @@ def test_it_refuses_a_nul_byte_in_an_intake_answer(client: Client, offering: Off
 def test_it_answers_404_for_a_nul_byte_in_an_address(client: Client, offering: Offering, url: str) -> None:
     """PostgreSQL refuses NUL in any text: a path with one is "not found", never a 500."""
     assert client.get(url).status_code == HTTPStatus.NOT_FOUND
+
+
+def test_it_refuses_a_cookie_signed_booking_without_the_csrf_token(offering: Offering, user) -> None:
+    """Another site can't book as a signed-in client: the session cookie alone is not enough (issue 12, 4)."""
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    forged = browser.post(
+        "/api/v1/bookings",
+        data=json.dumps(booking_body(email="attacker@example.com")),
+        content_type="text/plain",
+        headers={"Origin": "https://evil.example"},
+    )
+    assert forged.status_code == HTTPStatus.FORBIDDEN
+    assert "CSRF" in forged.json()["detail"]
+    assert not Booking.objects.exists()
+
+
+def test_it_books_a_signed_in_client_with_the_csrf_token_under_their_account(
+    offering: Offering, user
+) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    browser.get("/ada/intro-call/")  # the page sets the CSRF cookie, as for the site's own scripts
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(
+        "/api/v1/bookings",
+        data=json.dumps(booking_body(email="someone-else@example.com")),
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == HTTPStatus.CREATED, response.content
+    booking = Booking.objects.get()
+    assert (booking.client_id, booking.client_email) == (user.pk, "client@example.com")
