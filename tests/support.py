@@ -50,6 +50,33 @@ def week_data(**windows: tuple[str, str]) -> dict[str, str]:
     return data
 
 
+def booking_body(**overrides: object) -> dict[str, object]:
+    """A valid POST /api/v1/bookings body for the ``offering`` fixture at SLOT."""
+    return {
+        "coach": "ada",
+        "offering": "intro-call",
+        "start": SLOT.isoformat(),
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        "timezone": "Europe/Berlin",
+        "answers": {},
+        **overrides,
+    }
+
+
+def booking_form_data(**overrides: str) -> dict[str, str]:
+    """A valid POST of the booking page's form for the ``offering`` fixture at SLOT."""
+    return {
+        "start": SLOT.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time_zone": "Europe/Berlin",
+        "form_token": "t" * 24,
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        "note": "",
+        **overrides,
+    }
+
+
 def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE_SECONDS) -> None:
     """Poll ``condition`` until it holds, failing after the deadline (never a fixed sleep)."""
     end = time.monotonic() + deadline

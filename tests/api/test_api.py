@@ -12,26 +12,13 @@ from django.test import Client
 from booking.models import Booking
 from booking.tokens import manage_token
 from coaching.models import Offering
-from tests.support import NOW, SLOT
+from tests.support import NOW, SLOT, booking_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 
 
 def post(client: Client, url: str, body: object, **headers: str):
     return client.post(url, data=json.dumps(body), content_type="application/json", headers=headers)
-
-
-def booking_body(**overrides: object) -> dict[str, object]:
-    return {
-        "coach": "ada",
-        "offering": "intro-call",
-        "start": SLOT.isoformat(),
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-        "timezone": "Europe/Berlin",
-        "answers": {},
-        **overrides,
-    }
 
 
 def test_it_returns_a_coach_profile_with_offerings(client: Client, offering: Offering) -> None:

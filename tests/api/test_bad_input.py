@@ -11,7 +11,7 @@ from django.test import Client
 from booking.models import Booking
 from booking.tokens import manage_token
 from coaching.models import Offering
-from tests.support import NOW, SLOT
+from tests.support import NOW, booking_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 
@@ -25,18 +25,6 @@ def post(client: Client, url: str, body: object):
 def field_of(response) -> str:  # type: ignore[no-untyped-def]
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY, response.content
     return response.json()["detail"][0]["loc"][-1]
-
-
-def booking_body(**overrides: object) -> dict[str, object]:
-    return {
-        "coach": "ada",
-        "offering": "intro-call",
-        "start": SLOT.isoformat(),
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-        "timezone": "Europe/Berlin",
-        **overrides,
-    }
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from django.test import Client
 from booking.models import Booking
 from booking.tokens import manage_token
 from coaching.models import Coach, Offering
-from tests.support import NOW, SLOT
+from tests.support import NOW, booking_body, booking_form_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
 
@@ -24,28 +24,8 @@ SPLITTERS = [
 
 
 def api_booking(client: Client, **overrides: object):  # type: ignore[no-untyped-def]
-    body = {
-        "coach": "ada",
-        "offering": "intro-call",
-        "start": SLOT.isoformat(),
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-        "timezone": "Europe/Berlin",
-        **overrides,
-    }
-    return client.post("/api/v1/bookings", data=json.dumps(body), content_type="application/json")
-
-
-def form_data(**overrides: str) -> dict[str, str]:
-    return {
-        "start": SLOT.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "time_zone": "Europe/Berlin",
-        "form_token": "t" * 24,
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-        "note": "",
-        **overrides,
-    }
+    body = json.dumps(booking_body(**overrides))
+    return client.post("/api/v1/bookings", data=body, content_type="application/json")
 
 
 @pytest.mark.parametrize("name", SPLITTERS)
@@ -55,7 +35,7 @@ def test_it_refuses_control_characters_in_a_clients_name(
     response = api_booking(client, name=name)
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json()["detail"][0]["loc"][-1] == "name"
-    page = client.post("/ada/intro-call/book/", form_data(name=name))
+    page = client.post("/ada/intro-call/book/", booking_form_data(name=name))
     assert page.status_code == HTTPStatus.OK
     assert "no line breaks or control characters" in page.content.decode()
     assert not Booking.objects.exists()
@@ -65,7 +45,7 @@ def test_it_refuses_an_address_on_an_ip_literal(client: Client, offering: Offeri
     response = api_booking(client, email="x@[127.0.0.1]")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert response.json()["detail"][0]["loc"][-1] == "email"
-    page = client.post("/ada/intro-call/book/", form_data(email="x@[127.0.0.1]"))
+    page = client.post("/ada/intro-call/book/", booking_form_data(email="x@[127.0.0.1]"))
     assert "with a domain name" in page.content.decode()
     assert not Booking.objects.exists()
 

@@ -14,7 +14,7 @@ from coaching.models import Coach, Offering
 from community import selectors, services, tokens
 from community.models import Subscriber
 from tests.community.conftest import confirm_path, unsubscribe_path
-from tests.support import NOW, SLOT
+from tests.support import NOW, SLOT, booking_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -272,18 +272,6 @@ def test_it_resends_a_lost_confirmation_from_the_sweep(
 # ---------------------------------------------------------------------------
 # Opting in on the booking form
 # ---------------------------------------------------------------------------
-def _booking_form_data(**extra: str) -> dict[str, str]:
-    return {
-        "start": SLOT.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "time_zone": "Europe/Berlin",
-        "form_token": "t" * 24,
-        "name": "Grace Hopper",
-        "email": "grace@example.com",
-        "note": "",
-        **extra,
-    }
-
-
 @pytest.mark.time_machine(NOW, tick=False)
 def test_it_offers_the_community_unticked_on_the_booking_form(client: Client, offering: Offering) -> None:
     html = client.get(
@@ -300,7 +288,7 @@ def test_it_subscribes_a_client_who_opts_in_while_booking(
 ) -> None:
     """Ticked: a pending subscriber from the booking and a confirmation email besides the booking's."""
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/ada/intro-call/book/", _booking_form_data(join_community="on"))
+        response = client.post("/ada/intro-call/book/", booking_form_data(join_community="on"))
     assert response.status_code == HTTPStatus.FOUND
     assert Booking.objects.count() == 1
     subscriber = Subscriber.objects.get()
@@ -315,7 +303,7 @@ def test_it_subscribes_nobody_who_leaves_the_box_unticked(
     client: Client, offering: Offering, mailoutbox, django_capture_on_commit_callbacks
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/ada/intro-call/book/", _booking_form_data())
+        response = client.post("/ada/intro-call/book/", booking_form_data())
     assert response.status_code == HTTPStatus.FOUND
     assert not Subscriber.objects.exists()
     assert not any("confirm: join" in m.subject for m in mailoutbox)
@@ -352,7 +340,7 @@ def test_it_subscribes_an_api_client_who_opts_in_with_the_booking(
 def test_it_subscribes_nobody_when_the_booking_fails(client: Client, offering: Offering, book) -> None:
     """The opt-in is part of the booking's transaction: a slot just taken books nothing and signs up nobody."""
     book(SLOT)
-    data = _booking_form_data(join_community="on", email="late@example.com")
+    data = booking_form_data(join_community="on", email="late@example.com")
     response = client.post("/ada/intro-call/book/", data)
     assert response.status_code == HTTPStatus.CONFLICT
     assert not Subscriber.objects.filter(email="late@example.com").exists()
