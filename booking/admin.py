@@ -54,9 +54,11 @@ class EmailDeliveryAdmin(admin.ModelAdmin):
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(admin.ModelAdmin):
-    list_display = ("key", "booking", "created_at")
+    list_display = ("key", "booking", "created_at", "expires_at")
     search_fields = ("key", "booking__reference")
     raw_id_fields = ("booking",)
+    # Written by booking_create only; the scope and fingerprint are keyed hashes, nothing to edit.
+    readonly_fields = ("scope", "key", "fingerprint", "booking", "created_at", "expires_at")
 
 
 class ReminderStatusFilter(admin.SimpleListFilter):

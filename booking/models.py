@@ -137,14 +137,26 @@ class BookingEvent(models.Model):
 class IdempotencyKey(models.Model):
     """The first answer to a create request, so a retry gets the same answer.
 
-    ``fingerprint`` is a hash of the request body: the same key with another body is
-    a client bug and answers 409 instead of silently booking something else.
+    A key belongs to its caller: ``scope`` is the signed-in account or, for a guest, a keyed
+    hash of their address and the offering (``booking.services.idempotency_scope``), so two
+    callers who happen to pick the same key never meet. ``fingerprint`` is a keyed hash of the
+    request body: the same key with another body is a client bug and answers 409 instead of
+    silently booking something else. A key answers until ``expires_at`` (a day); then it is
+    ignored, and ``booking.tasks.delete_expired_idempotency_keys`` deletes it.
     """
 
-    key = models.CharField(max_length=200, unique=True)
+    scope = models.CharField(max_length=80)
+    key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64)
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotencykey_one_per_scope"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="idempotencykey_expires")]
 
     def __str__(self) -> str:
         return f"idempotency key for booking {self.booking_id}"

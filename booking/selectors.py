@@ -6,6 +6,7 @@ someone else's bookings through these.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,19 @@ WHEN_CHOICES = ((WHEN_UPCOMING, "Upcoming"), (WHEN_PAST, "Past"), (WHEN_ALL, "Al
 # How far back feeds reach, and how long a cancellation stays in them.
 FEED_PAST = timedelta(days=30)
 FAILED_EMAILS_SHOWN = 50
+# What a feed's events show that is not the booking's own (``updated_at`` covers those): the
+# offering's and the coach's fields that booking/invites.py renders into SUMMARY, DESCRIPTION,
+# LOCATION and URL. Changing any of them must change the feed's ETag.
+FEED_SHOWN_FIELDS = (
+    "offering_id",
+    "offering__title",
+    "offering__location_kind",
+    "offering__location_details",
+    "offering__duration_minutes",
+    "coach_id",
+    "coach__display_name",
+    "coach__default_meeting_url",
+)
 
 
 def client_bookings(*, user: User, now: datetime, upcoming: bool) -> QuerySet[Booking]:
@@ -117,10 +131,27 @@ def feed_bookings(
 
 
 def feed_stats(bookings: QuerySet[Booking]) -> dict[str, Any]:
-    """``count``, the ``latest`` change and the sum of ``sequences``: a feed's validators, one query."""
-    return bookings.order_by().aggregate(
-        count=Count("pk"), latest=Max("updated_at"), sequences=Sum("sequence")
+    """A feed's validators, in one query: ``count``, the ``latest`` change, the sum of ``sequences``,
+    and ``shown``, a digest of the offering and coach fields its events show.
+
+    Grouped by those fields, so there is a row per offering in the feed, not per booking.
+    """
+    groups = (
+        bookings.order_by()
+        .values(*FEED_SHOWN_FIELDS)
+        .annotate(count=Count("pk"), latest=Max("updated_at"), sequences=Sum("sequence"))
     )
+    count = sequences = 0
+    latest: datetime | None = None
+    shown: list[tuple[Any, ...]] = []
+    for group in groups:
+        count += group["count"]
+        sequences += group["sequences"] or 0
+        if group["latest"] is not None and (latest is None or group["latest"] > latest):
+            latest = group["latest"]
+        shown.append(tuple(group[field] for field in FEED_SHOWN_FIELDS))
+    digest = hashlib.sha256(repr(sorted(shown, key=repr)).encode()).hexdigest()
+    return {"count": count, "latest": latest, "sequences": sequences, "shown": digest}
 
 
 def feed_rows(bookings: QuerySet[Booking]) -> QuerySet[Booking]:

@@ -9,7 +9,6 @@ line: an overlap that got past the re-check is ``SlotUnavailable``, never a 500.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from accounts.models import User
 from booking import reminders, tasks
@@ -66,10 +66,32 @@ class BookingCreated:
     created: bool
 
 
+# How long an idempotency key answers: a retry comes within minutes; a day is plenty.
+IDEMPOTENCY_TTL = timedelta(days=1)
+
+
 def request_fingerprint(payload: dict[str, Any]) -> str:
-    """A stable hash of a create request, to tell a retry from a different request."""
+    """A stable hash of a create request, to tell a retry from a different request.
+
+    Keyed with the secret key: the stored value says nothing about the name, address or
+    note it was made from, even to someone who guesses them.
+    """
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return salted_hmac("booking.request-fingerprint", canonical, algorithm="sha256").hexdigest()
+
+
+def idempotency_scope(*, client: User | None, client_email: str, offering: Offering) -> str:
+    """Whose idempotency key it is: the signed-in account, else the guest's address for this offering.
+
+    Two callers who send the same key get a booking each, never each other's answer or a 409.
+    A guest's address is only kept as a keyed hash.
+    """
+    if client is not None:
+        return f"user:{client.pk}"
+    digest = salted_hmac(
+        "booking.idempotency-scope", f"{offering.pk}:{client_email.strip().lower()}", algorithm="sha256"
+    ).hexdigest()
+    return f"guest:{digest}"
 
 
 def booking_create(
@@ -89,9 +111,10 @@ def booking_create(
 ) -> BookingCreated:
     """Book ``start`` for a client: pending when the offering needs approval, else confirmed.
 
-    With an ``idempotency_key``, a repeat of the same request returns the first booking
+    With an ``idempotency_key``, a repeat of the same request by the same caller (see
+    ``idempotency_scope``) within ``IDEMPOTENCY_TTL`` returns the first booking
     (``created=False``); the same key with another ``fingerprint`` raises
-    ``IdempotencyConflict``.
+    ``IdempotencyConflict``. An expired key is a new key.
     """
     now = now or timezone.now()
     if timezone.is_naive(start):
@@ -99,8 +122,9 @@ def booking_create(
     start = start.astimezone(UTC)
     if not offering.is_active:
         raise SlotUnavailable("This call is not open for booking at the moment.")
+    scope = idempotency_scope(client=client, client_email=client_email, offering=offering)
     if idempotency_key:
-        replay = _replay(idempotency_key, fingerprint)
+        replay = _replay(scope, idempotency_key, fingerprint, now=now)
         if replay is not None:
             return replay
     try:
@@ -108,9 +132,11 @@ def booking_create(
             _lock_coach(offering.coach_id)
             if idempotency_key:
                 # A concurrent request with the same key may have committed while we waited.
-                replay = _replay(idempotency_key, fingerprint)
+                replay = _replay(scope, idempotency_key, fingerprint, now=now)
                 if replay is not None:
                     return replay
+                # An expired row the sweep has not deleted yet must not block the key's reuse.
+                IdempotencyKey.objects.filter(scope=scope, key=idempotency_key, expires_at__lte=now).delete()
             if not offering_slot_is_free(offering=offering, start=start, now=now):
                 raise SlotUnavailable()
             end = start + offering.duration
@@ -133,7 +159,11 @@ def booking_create(
             )
             if idempotency_key:
                 IdempotencyKey.objects.create(
-                    key=idempotency_key, fingerprint=fingerprint or "", booking=booking
+                    scope=scope,
+                    key=idempotency_key,
+                    fingerprint=fingerprint or "",
+                    booking=booking,
+                    expires_at=now + IDEMPOTENCY_TTL,
                 )
             if booking.status == Status.CONFIRMED:
                 _plan_reminders(booking, now=now, new=True)
@@ -153,7 +183,7 @@ def booking_create(
         if _is_overlap(exc):
             raise SlotUnavailable() from exc
         if idempotency_key:
-            replay = _replay(idempotency_key, fingerprint)
+            replay = _replay(scope, idempotency_key, fingerprint, now=now)
             if replay is not None:
                 return replay
         raise
@@ -310,6 +340,13 @@ def feed_key_replace(*, owner: Coach | User) -> None:
     owner.save(update_fields=["feed_key"])
 
 
+def idempotency_keys_delete_expired(*, now: datetime | None = None) -> int:
+    """Delete the idempotency keys that no longer answer (beat, hourly); returns how many."""
+    now = now or timezone.now()
+    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=now).delete()
+    return deleted
+
+
 def email_delivery_retry(*, delivery: EmailDelivery) -> bool:
     """Send a failed email again (a fresh round of retries); False if it is not failed any more."""
     with transaction.atomic():
@@ -382,8 +419,12 @@ def _lock_booking(booking: Booking) -> Booking:
     return Booking.objects.select_for_update().select_related("offering", "coach").get(pk=booking.pk)
 
 
-def _replay(key: str, fingerprint: str | None) -> BookingCreated | None:
-    record = IdempotencyKey.objects.select_related("booking").filter(key=key).first()
+def _replay(scope: str, key: str, fingerprint: str | None, *, now: datetime) -> BookingCreated | None:
+    record = (
+        IdempotencyKey.objects.select_related("booking")
+        .filter(scope=scope, key=key, expires_at__gt=now)
+        .first()
+    )
     if record is None:
         return None
     if fingerprint is not None and record.fingerprint != fingerprint:
@@ -485,6 +526,10 @@ def _record(
 
 # Set on the bookings of a client who deleted their account.
 ANONYMOUS_NAME = "Deleted client"
+# Why the calls of a client who deleted their account were cancelled: our words, not theirs.
+ACCOUNT_CLOSED_REASON = "The client closed their account."
+# What a BookingEvent's detail may keep once its client is forgotten: instants, never text.
+INSTANT_DETAIL_KEYS = frozenset({"start", "from", "to"})
 
 
 def _client_bookings(user: User, emails: list[str]) -> QuerySet[Booking]:
@@ -529,21 +574,50 @@ def client_bookings_export(user: User, emails: list[str]) -> list[dict[str, Any]
 def client_bookings_forget(user: User, emails: list[str], now: datetime) -> int:
     """Cancel the person's upcoming calls (so the coach is told), then anonymise all their bookings.
 
-    The coaches' history stays whole (times, statuses, history) but loses everything that
-    identifies the client; the old manage links stop working. Returns how many were anonymised.
+    The coaches' history stays whole (times, statuses, history) but loses every free text the
+    client or the coach wrote about them: name, address, note, intake answers, the reasons
+    given for a cancellation or a decline (in the booking and in its history). Their
+    idempotency keys go, and emails to them that have not gone out never will; the old manage
+    links stop working. Returns how many bookings were anonymised.
     """
+    closed: list[int] = []
     for booking in list(_client_bookings(user, emails).select_for_update()):
         if booking.is_active and booking.start > now:
             # If it changed meanwhile, anonymise it all the same.
             with contextlib.suppress(BookingError):
-                booking_cancel(
-                    booking=booking, by=Actor.SYSTEM, reason="The client closed their account.", now=now
-                )
-    return _client_bookings(user, emails).update(
+                booking_cancel(booking=booking, by=Actor.SYSTEM, reason=ACCOUNT_CLOSED_REASON, now=now)
+                closed.append(booking.pk)
+    ids = list(_client_bookings(user, emails).values_list("pk", flat=True))
+    IdempotencyKey.objects.filter(Q(booking_id__in=ids) | Q(scope=f"user:{user.pk}")).delete()
+    EmailDelivery.objects.filter(
+        booking_id__in=ids, recipient=EmailDelivery.Recipient.CLIENT, status=EmailDelivery.Status.PENDING
+    ).update(status=EmailDelivery.Status.SKIPPED, locked_until=None)
+    scrubbed = []
+    for event in BookingEvent.objects.filter(booking_id__in=ids).only("pk", "detail"):
+        detail = _instants_only(event.detail)
+        if detail != event.detail:
+            event.detail = detail
+            scrubbed.append(event)
+    BookingEvent.objects.bulk_update(scrubbed, ["detail"], batch_size=500)
+    return Booking.objects.filter(pk__in=ids).update(
         client=None,
         client_name=ANONYMOUS_NAME,
         client_email=ANONYMISED_EMAIL,
         note="",
         answers={},
+        # The reason our own cancellation gave stays, for the coach's email about it.
+        cancel_reason=Case(When(pk__in=closed, then=Value(ACCOUNT_CLOSED_REASON)), default=Value("")),
         manage_key=new_manage_key(),
+        # Feeds and invites show the name: their validators must see the change.
+        updated_at=now,
     )
+
+
+def _instants_only(detail: Any) -> dict[str, Any]:
+    """A history entry's facts without the text anyone wrote: the instants, and our own reason."""
+    if not isinstance(detail, dict):
+        return {}
+    kept = {key: value for key, value in detail.items() if key in INSTANT_DETAIL_KEYS}
+    if detail.get("reason") == ACCOUNT_CLOSED_REASON:
+        kept["reason"] = ACCOUNT_CLOSED_REASON
+    return kept

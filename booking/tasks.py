@@ -181,6 +181,17 @@ def sweep_unsent_emails() -> int:
     return len(event_ids) + len(delivery_ids)
 
 
+@shared_task(ignore_result=True)
+def delete_expired_idempotency_keys() -> int:
+    """Beat, hourly: delete the idempotency keys older than a day (booking_create already ignores them)."""
+    from booking.services import idempotency_keys_delete_expired
+
+    deleted = idempotency_keys_delete_expired(now=timezone.now())
+    if deleted:
+        logger.info("idempotency keys: deleted %d expired", deleted)
+    return deleted
+
+
 def _finish(delivery_id: int, *, status: str, error: str | None = None, sent: bool = False) -> None:
     fields = attempt_finished(
         status, error=error, sent_at=timezone.now() if sent else None, locked_until=None

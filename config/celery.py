@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "task": "booking.tasks.sweep_unsent_emails",
         "schedule": 60.0,
     },
+    # Idempotency keys older than a day (booking/tasks.py): they answer no retry any more.
+    "delete-expired-idempotency-keys": {
+        "task": "booking.tasks.delete_expired_idempotency_keys",
+        "schedule": 3600.0,
+    },
     # Reminders and follow-ups that are due (booking/tasks.py): the rows are the
     # queue, so this tick is the only clock; nothing is scheduled hours ahead. At the
     # start of every minute, because due times fall on whole minutes (slot times minus

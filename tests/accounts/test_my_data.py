@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from booking.models import Booking
-from booking.services import booking_cancel
+from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
+from booking.services import booking_cancel, booking_create, booking_decline
 from booking.tokens import booking_for_manage_token, manage_token
 from coaching.models import Coach
-from tests.support import NOW, SLOT
+from tests.support import NOW, SLOT, booking_body
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 
@@ -102,3 +102,66 @@ def test_it_exports_and_deletes_community_memberships(client: Client, user: User
 
     client.post("/my/data/delete/", {"confirm_email": user.email})
     assert not Subscriber.objects.filter(email=user.email.lower()).exists()
+
+
+def test_deleting_an_account_leaves_no_text_the_client_or_coach_wrote_about_them(
+    client: Client, user: User, offering, coach: Coach
+) -> None:
+    """Cancel reasons, history details, notes, answers and idempotency keys all lose the person (finding 6)."""
+    secrets = ["Grace Hopper", user.email, "my divorce", "Sorry Grace", "career worries"]
+    # As a guest through the API, with the account's address and a retry key.
+    api = client.post(
+        "/api/v1/bookings",
+        data=json.dumps(booking_body(email=user.email, note="career worries")),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="retry-me",
+    )
+    assert api.status_code == HTTPStatus.CREATED
+    api_booking = Booking.objects.get(reference=api.json()["reference"])
+    cancelled = booking_create_for(offering, user, SLOT + timedelta(hours=1), note="career worries")
+    booking_cancel(booking=cancelled, by="client", reason="Because of my divorce", now=NOW)
+    offering.requires_approval = True
+    offering.save()
+    declined = booking_create_for(offering, user, SLOT + timedelta(hours=2))
+    booking_decline(booking=declined, reason="Sorry Grace, I am full", now=NOW)
+    assert IdempotencyKey.objects.exists()
+
+    client.force_login(user)
+    assert client.post("/my/data/delete/", {"confirm_email": user.email}).status_code == HTTPStatus.FOUND
+
+    rows = {
+        "bookings": list(Booking.objects.values()),
+        "events": list(BookingEvent.objects.values()),
+        "keys": list(IdempotencyKey.objects.values()),
+        "deliveries": list(EmailDelivery.objects.values()),
+        "reminders": list(Reminder.objects.values()),
+    }
+    dump = json.dumps(rows, default=str).lower()
+    for secret in secrets:
+        assert secret.lower() not in dump, secret
+    assert rows["keys"] == []
+    assert {b["cancel_reason"] for b in rows["bookings"]} <= {"", "The client closed their account."}
+    reasons = [e["detail"].get("reason") for e in rows["events"] if e["detail"].get("reason")]
+    assert set(reasons) <= {"The client closed their account."}
+    # The coach still sees when things happened.
+    assert [e["detail"] for e in rows["events"] if e["kind"] == "created"] != []
+    assert all("start" in e["detail"] for e in rows["events"] if e["kind"] == "created")
+    api_booking.refresh_from_db()
+    assert api_booking.status == Booking.Status.CANCELLED
+
+
+def booking_create_for(offering, user: User, start, **extra) -> Booking:  # type: ignore[no-untyped-def]
+    """A signed-in booking with an intake answer and an idempotency key, as from the booking form."""
+    return booking_create(
+        offering=offering,
+        start=start,
+        client_name="Grace Hopper",
+        client_email=user.email,
+        client_time_zone="Europe/Berlin",
+        client=user,
+        idempotency_key=f"form:{start.isoformat()}",
+        fingerprint="f",
+        answers={"q1": "career worries"},
+        now=NOW,
+        **extra,
+    ).booking
