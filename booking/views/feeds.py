@@ -2,8 +2,12 @@
 
 Everything the coach (or a signed-in client) booked from 30 days ago on, cancellations as
 STATUS:CANCELLED for 30 days. A poll costs at most three queries, and an unchanged feed
-answers 304 after two (ETag and Last-Modified from the count, the newest change and the
-sum of SEQUENCEs). A bad token is a 404.
+answers 304 after two. The ETag covers everything the feed shows: the bookings (their count,
+the newest change, the sum of SEQUENCEs), the offering and coach fields their events render
+(``selectors.feed_stats``), the calendar's name and the site's address in the links.
+Last-Modified is the newest booking change only (offerings keep no change time), so it is
+sent for information but If-Modified-Since is not honoured: a new meeting link would
+otherwise answer 304 to a client that sends only that. A bad token is a 404.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ NO_FEED = "No feed at this address."
 
 
 def _feed_response(
-    request: HttpRequest, owner: Coach | User, *, audience: invites.Audience, name: str, version: str
+    request: HttpRequest, owner: Coach | User, *, audience: invites.Audience, name: str
 ) -> HttpResponse:
     """The feed of the owner's bookings, or 304 when the calendar app already has it."""
     now = timezone.now()
@@ -41,8 +45,16 @@ def _feed_response(
         bookings = selectors.feed_bookings(client=owner, now=now)
     stats = selectors.feed_stats(bookings)
     latest: datetime | None = stats["latest"]
-    fingerprint = (
-        f"{audience}:{version}:{stats['count']}:{latest.isoformat() if latest else '-'}:{stats['sequences']}"
+    fingerprint = "\x1f".join(
+        (
+            audience,
+            name,
+            settings.SITE_URL,
+            str(stats["count"]),
+            latest.isoformat() if latest else "-",
+            str(stats["sequences"]),
+            stats["shown"],
+        )
     )
     etag = quote_etag(hashlib.sha256(fingerprint.encode()).hexdigest()[:32])
     last_modified = int(latest.timestamp()) if latest else None
@@ -53,7 +65,8 @@ def _feed_response(
     }
     if last_modified is not None:
         headers["Last-Modified"] = http_date(last_modified)
-    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    # The ETag alone decides (see the module docstring).
+    not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         for header, value in headers.items():
             not_modified.headers[header] = value
@@ -68,14 +81,7 @@ def _feed_response(
 def coach_feed(request: HttpRequest, token: str) -> HttpResponse:
     """All of a coach's bookings, for a calendar app to subscribe to."""
     coach = found_or_404(coach_for_feed_token(token), NO_FEED)
-    return _feed_response(
-        request,
-        coach,
-        audience="coach",
-        name=f"{coach.display_name}: bookings",
-        # Names and links that appear in every event, so renaming the coach refreshes the feed.
-        version=f"{coach.display_name}|{coach.default_meeting_url}",
-    )
+    return _feed_response(request, coach, audience="coach", name=f"{coach.display_name}: bookings")
 
 
 @require_safe
@@ -83,7 +89,7 @@ def client_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A signed-in client's bookings, with every coach, for a calendar app to subscribe to."""
     user = found_or_404(user_for_feed_token(token), NO_FEED)
     name = f"{settings.SITE_NAME}: my calls"
-    return _feed_response(request, user, audience="client", name=name, version="")
+    return _feed_response(request, user, audience="client", name=name)
 
 
 def feed_replace_page(

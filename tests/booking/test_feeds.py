@@ -112,8 +112,9 @@ def test_it_answers_304_to_a_conditional_get_until_something_changes(
     assert again.status_code == HTTPStatus.NOT_MODIFIED
     assert again["ETag"] == etag
     assert again.content == b""
+    # Offerings keep no change time, so Last-Modified cannot vouch for a whole feed: only the ETag does.
     since = client.get(path, HTTP_IF_MODIFIED_SINCE=last_modified)
-    assert since.status_code == HTTPStatus.NOT_MODIFIED
+    assert since.status_code == HTTPStatus.OK
 
     booking_reschedule(booking=booking, new_start=SLOT + timedelta(hours=1), by="coach", now=NOW)
     changed = client.get(path, HTTP_IF_NONE_MATCH=etag)
@@ -236,3 +237,76 @@ def test_it_gives_a_signed_in_client_a_feed_page(
 
 def test_it_keeps_the_feed_pages_to_coaches(client_user_client: Client) -> None:
     assert client_user_client.get("/dashboard/calendars/").status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("location_details", "https://meet.example.com/new-room"),
+        ("title", "Discovery call"),
+        ("location_kind", "phone"),
+    ],
+)
+def test_the_coach_feeds_etag_changes_with_the_offering(
+    client: Client, book, feed_coach, offering, field: str, value: str
+) -> None:
+    """A new meeting link, title or kind of call is a new feed, though no booking changed (issue 12, finding 10)."""
+    book()
+    path = coach_path(feed_coach)
+    etag = client.get(path)["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == HTTPStatus.NOT_MODIFIED
+
+    setattr(offering, field, value)
+    offering.save()
+    changed = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == HTTPStatus.OK
+    assert changed["ETag"] != etag
+    assert value.encode() in changed.content or field == "location_kind"
+    assert client.get(path, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == HTTPStatus.NOT_MODIFIED
+
+
+def test_the_client_feeds_etag_changes_with_the_offering_and_the_coach(
+    client: Client, book, user: User, offering, coach: Coach
+) -> None:
+    """The client feed's version covers every coach and offering it shows, not an empty string."""
+    book(client=user, client_email=user.email)
+    feed_key_replace(owner=user)
+    path = f"/feeds/client/{client_feed_token(user)}.ics"
+    etag = client.get(path)["ETag"]
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == HTTPStatus.NOT_MODIFIED
+
+    offering.location_details = "https://meet.example.com/new-room"
+    offering.save()
+    moved = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert moved.status_code == HTTPStatus.OK
+    assert b"https://meet.example.com/new-room" in moved.content
+
+    coach.display_name = "Ada King"
+    coach.save()
+    renamed = client.get(path, HTTP_IF_NONE_MATCH=moved["ETag"])
+    assert renamed.status_code == HTTPStatus.OK
+    assert str(events_by_uid(renamed.content).popitem()[1]["SUMMARY"]) == "Intro call with Ada King"
+
+    coach.default_meeting_url = "https://video.example.com/ada"
+    coach.save()
+    offering.location_details = ""
+    offering.save()
+    relinked = client.get(path, HTTP_IF_NONE_MATCH=renamed["ETag"])
+    assert relinked.status_code == HTTPStatus.OK
+    assert b"https://video.example.com/ada" in relinked.content
+
+
+def test_the_coach_feed_changes_when_a_client_deletes_their_account(
+    client: Client, book, feed_coach, user: User
+) -> None:
+    """The anonymised name is in SUMMARY of a past call too, which deletion does not cancel."""
+    from accounts.services import user_delete
+
+    past = book(client=user, client_email=user.email)
+    move_to_past(past, days=3, updated_days_ago=3)
+    path = coach_path(feed_coach)
+    etag = client.get(path)["ETag"]
+    user_delete(user=user, now=NOW)
+    changed = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == HTTPStatus.OK
+    assert b"Grace Hopper" not in changed.content
