@@ -23,7 +23,7 @@ from booking import invites, reminders
 from booking.invites import dashboard_url, location_text, manage_url, meeting_url
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
 from common.display import CallTime
-from common.emails import absolute_url, render_email
+from common.emails import absolute_url, mailbox, render_email
 
 __all__ = [
     "KIND_LABELS",
@@ -159,11 +159,11 @@ def _context(booking: Booking, recipient: str, kind: str) -> dict[str, Any]:
 
 
 def _addresses(booking: Booking, recipient: str) -> tuple[list[str], list[str]]:
-    """``(to, reply_to)``: each side's email replies to the other."""
-    coach_email, client_email = booking.coach.user.email, booking.client_email
+    """``(to, reply_to)``: each side's email replies to the other; header-safe whatever the rows hold."""
+    client_email = mailbox(booking.client_email)
     if recipient == Recipient.COACH:
-        return [coach_email], [client_email]
-    return [client_email], [coach_email]
+        return [mailbox(booking.coach.user.email)], [client_email]
+    return [client_email], [mailbox(booking.coach.reply_email)]
 
 
 def build_message(event: BookingEvent, recipient: str, kind: str, *, now: datetime) -> InviteEmail:

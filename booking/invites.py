@@ -3,6 +3,11 @@
 Pure functions: a booking (with ``coach``, ``coach.user`` and ``offering`` loaded) and
 ``now`` in, bytes out. One UID per booking, a growing SEQUENCE, REQUEST or CANCEL, times in
 UTC: what calendars need to keep an event up to date (docs/architecture.md, "Invites and emails").
+
+Every text property (SUMMARY, DESCRIPTION, LOCATION, URL, CN, mailto:, X-WR-CALNAME, NAME) passes
+through ``common.validators.clean_line``/``clean_text``/``clean_address`` here, at output: rows
+written before input was checked may hold line separators or controls, and a reader that
+splits lines on them would see an injected ``ATTENDEE:`` or ``BEGIN:VALARM``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText
 from booking.models import Booking
 from booking.tokens import manage_token
 from coaching.models import Offering
+from common.validators import clean_address, clean_line, clean_text
 
 Method = Literal["REQUEST", "CANCEL"]
 Audience = Literal["client", "coach"]
@@ -62,8 +68,10 @@ def current_method(booking: Booking) -> Method:
 
 
 def _is_web_url(value: str) -> bool:
-    parts = urlsplit(value.strip())
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value.strip()
+    value = value.strip()
+    parts = urlsplit(value)
+    # A link with a space, a control or a format character in it is not one we hand on.
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and clean_address(value) == value
 
 
 def meeting_url(booking: Booking) -> str:
@@ -79,9 +87,9 @@ def meeting_url(booking: Booking) -> str:
 
 
 def location_text(booking: Booking) -> str:
-    """What goes in LOCATION: the link, the phone number or the address."""
+    """What goes in LOCATION: the link, the phone number or the address (one line)."""
     offering = booking.offering
-    details = offering.location_details.strip()
+    details = clean_line(offering.location_details)
     kind = offering.location_kind
     if kind == Offering.LocationKind.VIDEO:
         return meeting_url(booking) or details or "Video call"
@@ -93,14 +101,16 @@ def location_text(booking: Booking) -> str:
 def event_summary(booking: Booking, *, audience: Audience) -> str:
     """``Intro call with Ada Lovelace`` for the client; with the client's name for the coach."""
     other = booking.client_name if audience == "coach" else booking.coach.display_name
-    return f"{booking.offering.title} with {other}"
+    return clean_line(f"{booking.offering.title} with {other}")
 
 
 def event_description(booking: Booking, *, audience: Audience) -> str:
     lines: list[str] = []
     status = booking.status
     if status == Booking.Status.PENDING:
-        waiting_for = "your approval" if audience == "coach" else f"{booking.coach.display_name}'s approval"
+        waiting_for = (
+            "your approval" if audience == "coach" else f"{clean_line(booking.coach.display_name)}'s approval"
+        )
         lines.append(f"Waiting for {waiting_for}.")
     elif status in CANCELLED_STATUSES:
         lines.append(
@@ -108,7 +118,7 @@ def event_description(booking: Booking, *, audience: Audience) -> str:
         )
     lines.append(event_summary(booking, audience=audience) + ".")
     if audience == "coach":
-        lines.append(f"Client: {booking.client_name} <{booking.client_email}>")
+        lines.append(f"Client: {clean_line(booking.client_name)} <{clean_address(booking.client_email)}>")
     link = meeting_url(booking)
     if link:
         lines.append(f"Join: {link}")
@@ -119,7 +129,8 @@ def event_description(booking: Booking, *, audience: Audience) -> str:
     elif status not in CANCELLED_STATUSES:
         lines.append(f"See, move or cancel: {manage_url(booking)}")
     lines.append(f"Reference: {booking.reference}")
-    return "\n".join(lines)
+    # One line per fact: a name's own line breaks never make lines of their own.
+    return "\n".join(clean_line(line) for line in lines)
 
 
 # ---------------------------------------------------------------------------
@@ -133,12 +144,12 @@ def _param_text(value: str) -> str:
     which Outlook and vobject do not decode: they are replaced instead. The exact
     name is kept in SUMMARY and DESCRIPTION, which use ordinary text escaping.
     """
-    text = value.replace('"', "'").replace("^", " ")
-    return " ".join(text.split())
+    return clean_line(value.replace('"', "'").replace("^", " "))
 
 
 def _address(email: str, name: str, **params: str) -> vCalAddress:
-    address = vCalAddress(f"mailto:{email}")
+    # CAL-ADDRESS values are not escaped at all: nothing but the address may reach them.
+    address = vCalAddress(f"mailto:{clean_address(email)}")
     address.params["CN"] = _param_text(name)
     for key, param in params.items():
         address.params[key] = param
@@ -179,9 +190,9 @@ def _event(
         event.add("created", _utc(booking.created_at))
     if booking.updated_at:
         event.add("last-modified", _utc(booking.updated_at))
-    event.add("summary", vText(event_summary(booking, audience=audience)))
-    event.add("description", vText(event_description(booking, audience=audience)))
-    event.add("location", vText(location_text(booking)))
+    event.add("summary", vText(clean_line(event_summary(booking, audience=audience))))
+    event.add("description", vText(clean_text(event_description(booking, audience=audience))))
+    event.add("location", vText(clean_line(location_text(booking))))
     link = meeting_url(booking)
     if link:
         event.add("url", link)
@@ -195,7 +206,8 @@ def _event(
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
     if with_people:
         coach = booking.coach
-        event.add("organizer", _address(coach.user.email, coach.display_name))
+        organizer = coach.user.email if audience == "coach" else coach.reply_email
+        event.add("organizer", _address(organizer, coach.display_name))
         event.add(
             "attendee",
             _address(
@@ -214,7 +226,7 @@ def _alarm(booking: Booking, *, audience: Audience) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -ALARM_BEFORE)
-    alarm.add("description", vText(f"Soon: {event_summary(booking, audience=audience)}"))
+    alarm.add("description", vText(clean_line(f"Soon: {event_summary(booking, audience=audience)}")))
     return alarm
 
 
@@ -253,6 +265,7 @@ def feed_bytes(bookings: Iterable[Booking], *, audience: Audience, name: str, no
     it should not offer to answer them or ring for them.
     """
     calendar = _calendar(method="PUBLISH")
+    name = clean_line(name)
     calendar.add("x-wr-calname", vText(name))
     calendar.add("name", vText(name))
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import random
 import smtplib
+from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+from common.validators import clean_address, clean_line
 
 # Errors worth another attempt (a permanent refusal among them is told apart by is_permanent).
 RETRYABLE = (smtplib.SMTPException, OSError)
@@ -25,11 +28,28 @@ def absolute_url(path: str) -> str:
 
 def render_email(name: str, context: dict[str, Any]) -> tuple[str, str, str]:
     """``(subject, text, html)`` of the template triple ``emails/<name>-*``."""
-    # Subjects are one line whatever a name contains (no header injection).
-    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", context).split())
+    # Subjects are one line of visible text whatever a name contains (no header injection,
+    # no U+2028, NEL or ESC for a line-splitting reader to act on).
+    subject = clean_line(render_to_string(f"emails/{name}-subject.txt", context))
     text = render_to_string(f"emails/{name}-body.txt", context)
     html = render_to_string(f"emails/{name}-body.html", context)
     return subject, text, html
+
+
+def mailbox(address: str, name: str = "") -> str:
+    """A To, From or Reply-To header value: ``Name <address>``, both cleaned of breaks and controls.
+
+    The name may come from the database as it was before input was checked.
+    """
+    address, name = clean_address(address), clean_line(name)
+    if not name:
+        return address
+    try:
+        return formataddr((name, address))
+    except UnicodeEncodeError:
+        # An internationalised address: Django's sanitize_address encodes it when sending.
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address}>'
 
 
 def smtp_code(exc: BaseException) -> int | None:

@@ -8,7 +8,7 @@ stable per delivery, so a copy re-sent after a crash is recognised as the same m
 
 from __future__ import annotations
 
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from coaching.models import Coach
 from common.emails import absolute_url as absolute
-from common.emails import render_email
+from common.emails import mailbox, render_email
 from common.markdown import render_markdown
+from common.validators import clean_line
 from community import tokens
 from community.models import Broadcast, BroadcastDelivery, Subscriber
 
@@ -38,11 +39,11 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 def sender(coach: Coach) -> str:
     """``"Dana Demo via Coaching Calls" <noreply@…>``: the coach's name, our address."""
     address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
-    return formataddr((f"{coach.display_name} via {settings.SITE_NAME}", address))
+    return mailbox(address, f"{coach.display_name} via {settings.SITE_NAME}")
 
 
 def list_id(coach: Coach) -> str:
-    return f"{coach.display_name} <{coach.slug}.community.{settings.SITE_DOMAIN}>"
+    return f"{clean_line(coach.display_name)} <{coach.slug}.community.{settings.SITE_DOMAIN}>"
 
 
 def message_id(delivery: BroadcastDelivery) -> str:
@@ -91,7 +92,7 @@ def _to_subscriber(
         text,
         from_email=sender(coach),
         to=[subscriber.email],
-        reply_to=[coach.user.email],
+        reply_to=[mailbox(coach.reply_email)],
         headers={
             **headers,
             "List-Id": list_id(coach),
