@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from api.errors import field_error
-from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, isoformat_in
+from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, ZoneIn, isoformat_in
 from booking.intake import questions
 from booking.slots import offering_free_slots
 from coaching.selectors import coach_get_public, offering_bookable_get
@@ -26,7 +26,7 @@ MAX_WINDOW_DAYS = 366
 class SlotQuery(Schema):
     start: date
     end: date
-    tz: str | None = None
+    tz: ZoneIn | None = Field(None, description="The zone of the answer's times; the coach's by default")
 
 
 @router.get(

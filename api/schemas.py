@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -43,6 +46,32 @@ def instant_in_range(value: datetime) -> datetime:
 Text = Annotated[str, AfterValidator(without_nul)]
 Instant = Annotated[AwareDatetime, AfterValidator(instant_in_range)]
 
+# What the schema says an email address is, and what BookingIn checks first: something
+# without spaces, one "@", and a domain name (no "[" IP literal), with the blanks around it
+# that the check strips. Django's validate_email and validate_mailbox then decide.
+EMAIL_PATTERN = r"^\s*[^\s@]+@[^\s@\[\]]+\s*$"
+_EMAIL_SHAPE = re.compile(EMAIL_PATTERN)
+EMAIL_MAX_LENGTH = 254
+# Every name is_valid_timezone accepts has this shape (tests/api/test_schema_constraints.py checks).
+ZONE_PATTERN = r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$"
+ZONE_DESCRIPTION = "An IANA time-zone name from the tz database, e.g. Europe/Berlin"
+
+
+@cache
+def zone_names() -> list[str]:
+    """Every zone name the API accepts (what ``is_valid_timezone`` accepts), for the schema's enum."""
+    return sorted(name for name in zoneinfo.available_timezones() if is_valid_timezone(name))
+
+
+def _zone_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = zone_names()
+
+
+# A zone the client sends: the schema lists every accepted name (validators still give the 422).
+ZoneIn = Annotated[str, Field(description=ZONE_DESCRIPTION, json_schema_extra=_zone_enum)]
+# A zone we answer with: always one of the names above; the pattern keeps the schema small.
+ZoneOut = Annotated[str, Field(description=ZONE_DESCRIPTION, json_schema_extra={"pattern": ZONE_PATTERN})]
+
 
 class QuestionOut(Schema):
     key: str = Field(description="Answer key to use in `answers`, e.g. q1")
@@ -66,7 +95,7 @@ class CoachOut(Schema):
     display_name: str
     headline: str
     bio: str
-    time_zone: str
+    time_zone: ZoneOut
     offerings: list[OfferingOut]
 
 
@@ -76,7 +105,7 @@ class SlotOut(Schema):
 
 
 class SlotsOut(Schema):
-    timezone: str
+    timezone: ZoneOut
     slots: list[SlotOut]
 
 
@@ -85,8 +114,13 @@ class BookingIn(Schema):
     offering: Text = Field(min_length=1, max_length=60, description="The offering's slug")
     start: Instant = Field(description="A free slot's start, ISO 8601 with offset")
     name: Text = Field(min_length=1, max_length=120)
-    email: Text = Field(min_length=3, max_length=254)
-    timezone: Text = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
+    email: Text = Field(
+        min_length=3,
+        max_length=EMAIL_MAX_LENGTH,
+        description="The client's email address, on a domain name (not an IP literal)",
+        json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN},
+    )
+    timezone: ZoneIn = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
     answers: dict[str, Any] = Field(default_factory=dict, description="Intake answers by question key")
     note: Text = Field(default="", max_length=2000)
     join_community: bool = Field(
@@ -106,6 +140,8 @@ class BookingIn(Schema):
     @field_validator("email")
     @classmethod
     def _email_is_valid(cls, value: str) -> str:
+        if not _EMAIL_SHAPE.search(value):
+            raise ValueError("Enter a valid email address.")
         value = value.strip()
         try:
             validate_email(value)
@@ -133,7 +169,7 @@ class BookingOut(Schema):
 class BookingDetailOut(BookingOut):
     coach: str
     offering: str
-    timezone: str
+    timezone: ZoneOut
     can_cancel: bool
     can_reschedule: bool
     policy: str = Field(description="Why cancel or reschedule is not possible, if it is not")
