@@ -26,6 +26,7 @@ def _coach_profile_export(user: Any, emails: list[str]) -> dict[str, str] | None
         "headline": coach.headline,
         "bio": coach.bio,
         "time_zone": coach.time_zone,
+        "contact_email": coach.contact_email,
     }
 
 

@@ -179,8 +179,8 @@ class CoachProfileForm(ModelForm):
 
     class Meta:
         model = Coach
-        fields = ("display_name", "headline", "bio", "time_zone", "default_meeting_url")
-        labels = {"display_name": "Name clients see"}
+        fields = ("display_name", "headline", "bio", "time_zone", "default_meeting_url", "contact_email")
+        labels = {"display_name": "Name clients see", "contact_email": "Contact email for clients"}
         widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ from api.api import api
 from booking import urls as booking_urls
 from coaching import urls as coaching_urls
 from coaching.views import home
+from common.media import serve_media
 from community import urls as community_urls
 from config.health import healthz
 from config.views import favicon
@@ -22,6 +23,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon),
+    # Coach photos, with DEBUG on or off (common/media.py); a proxy may serve them first.
+    path(f"{settings.MEDIA_URL.strip('/')}/<str:directory>/<str:name>", serve_media, name="media"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
@@ -44,8 +47,3 @@ urlpatterns = [
     # Public coach pages catch /<slug>/, so they come last.
     path("", include(booking_urls.public_urlpatterns)),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns = static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns

@@ -67,7 +67,7 @@ def _booking_context(request: HttpRequest, booking: Booking, token: str) -> dict
         "manage_link": request.build_absolute_uri(manage_path),
         "invite_path": f"{manage_path}invite.ics",
         "calendar_links": calendar_links(booking) if booking.is_active else {},
-        "coach_email": coach.user.email,
+        "contact_email": coach.contact_email,
         "is_pending": booking.status == Booking.Status.PENDING,
         "is_active": booking.is_active,
     }

@@ -77,7 +77,7 @@ def offering_page(request: HttpRequest, coach: str, offering: str) -> HttpRespon
     context = {
         "coach": found.coach,
         "offering": found,
-        "coach_email": found.coach.user.email,
+        "contact_email": found.coach.contact_email,
         **picker_context(
             request,
             offering=found,
