@@ -7,8 +7,10 @@ engine in coaching/availability.py turns them into aware UTC instants.
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,7 +19,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from common.images import PhotoField
 from common.timezones import validate_timezone
+from common.validators import validate_mailbox
 
 # Public coach pages live at /<slug>/, so a slug must never shadow a page of ours.
 RESERVED_SLUGS = frozenset(
@@ -67,6 +71,15 @@ def validate_coach_slug(value: str) -> None:
         )
 
 
+PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
+
+
+def coach_photo_path(instance: Coach, filename: str) -> str:
+    """``coaches/<random>.jpg``: nothing of the uploaded file's name, and no address to guess."""
+    extension = PurePosixPath(filename).suffix.lower()
+    return f"coaches/{secrets.token_hex(16)}{extension if extension in PHOTO_EXTENSIONS else ''}"
+
+
 class Coach(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach")
     slug = models.SlugField(
@@ -78,10 +91,19 @@ class Coach(models.Model):
     display_name = models.CharField(max_length=120)
     headline = models.CharField(max_length=200, blank=True)
     bio = models.TextField(blank=True)
-    photo = models.ImageField(upload_to="coaches/", blank=True)
+    photo = PhotoField(upload_to=coach_photo_path, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     default_meeting_url = models.URLField(
         blank=True, help_text="Used when an offering has no link of its own."
+    )
+    # Clients see this address (no free times, a booking they can no longer change), never
+    # the sign-in address: that one would let anyone lock the coach out of their account.
+    contact_email = models.EmailField(
+        "contact email for clients",
+        blank=True,
+        validators=[validate_mailbox],
+        help_text="Shown to clients who need to reach you. Leave it blank to show none; "
+        "your sign-in address is never shown.",
     )
     # The key behind the coach's calendar-feed link (booking/tokens.py): the
     # link is an HMAC of the coach's id and this key, blank means no feed yet, and a
@@ -117,6 +139,11 @@ class Coach(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("coach_page", kwargs={"coach": self.slug})
+
+    @property
+    def reply_email(self) -> str:
+        """Where a client's replies go: the contact address, else the sign-in one (mail, not a page)."""
+        return self.contact_email or self.user.email
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -310,6 +337,9 @@ class BusyCalendar(models.Model):
     # at the last full read); a "not modified" answer is only trusted while this
     # still covers the horizon.
     blocks_until = models.DateTimeField(null=True, blank=True)
+    # The last "Refresh now" the coach asked for: one per calendar a minute gets through
+    # (coaching/services.py busy_calendar_refresh_now), claimed by a conditional UPDATE.
+    refresh_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("coach", "name", "id")

@@ -11,13 +11,18 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
-from django.db.models import Max, ProtectedError
+from django.db.models import Max, ProtectedError, Q
 from django.utils import timezone
 
 from coaching import busy_calendars, tasks
 from coaching.models import BusyBlock, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
 from common.errors import UserFacingError
+from common.images import reencode_photo
 from common.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -34,10 +39,46 @@ class SetupError(UserFacingError):
 # Profile and landing page
 # ---------------------------------------------------------------------------
 def coach_update(*, coach: Coach, fields: Iterable[str]) -> Coach:
-    """Save the named fields of ``coach`` (already set by a validated form)."""
+    """Save the named fields of ``coach`` (already set by a validated form).
+
+    A photo that is replaced or removed is deleted from storage once the change is
+    committed: its address would otherwise keep serving it (and a photo uploaded before
+    re-encoding still has its metadata).
+    """
+    fields = list(fields)
     with transaction.atomic():
-        coach.save(update_fields=list(fields))
+        old_photo = ""
+        if "photo" in fields:
+            old_photo = Coach.objects.filter(pk=coach.pk).values_list("photo", flat=True).first() or ""
+        coach.save(update_fields=fields)
+        if old_photo and old_photo != coach.photo.name:
+            storage = coach.photo.storage
+            transaction.on_commit(lambda: _delete_file(storage, old_photo))
     return coach
+
+
+def coach_photo_reencode(*, coach: Coach) -> bool:
+    """Re-encode a photo stored before uploads were re-encoded (common/images.py), under a new name.
+
+    False when the stored file is missing or not an image (it is left as it is).
+    """
+    if not coach.photo:
+        return False
+    try:
+        with coach.photo.open("rb") as file:
+            content, extension = reencode_photo(file.read())
+    except (OSError, ValidationError):
+        return False
+    coach.photo.save(f"photo.{extension}", ContentFile(content), save=False)
+    coach_update(coach=coach, fields=["photo"])
+    return True
+
+
+def _delete_file(storage: Storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError:
+        logger.warning("coach photo: could not delete an old file", exc_info=True)
 
 
 # ---------------------------------------------------------------------------
@@ -137,8 +178,29 @@ def busy_calendar_remove(*, calendar: BusyCalendar) -> None:
 
 
 def busy_calendar_refresh_soon(*, calendar: BusyCalendar) -> None:
-    """Enqueue a refresh of ``calendar`` on commit."""
-    enqueue_on_commit(tasks.refresh_busy_calendar, calendar.pk)
+    """Enqueue a refresh of ``calendar`` on commit, on the outbound queue (settings.CELERY_TASK_ROUTES).
+
+    The message expires with the next beat tick, which refreshes every calendar anyway.
+    """
+    enqueue_on_commit(tasks.refresh_busy_calendar, calendar.pk, expires=tasks.REFRESH_EVERY_SECONDS)
+
+
+def busy_calendar_refresh_now(*, calendar: BusyCalendar, now: datetime | None = None) -> bool:
+    """A coach's "Refresh now": enqueue a refresh unless one was asked for this calendar
+    within ``BUSY_CALENDAR_REFRESH_NOW_SECONDS`` (False then), so a button held down
+    cannot make us hammer the coach's calendar server or fill the outbound queue."""
+    frozen_now = now or timezone.now()
+    since = frozen_now - timedelta(seconds=settings.BUSY_CALENDAR_REFRESH_NOW_SECONDS)
+    # One conditional UPDATE: of two clicks at the same instant, one claims the refresh.
+    claimed = (
+        BusyCalendar.objects.filter(pk=calendar.pk)
+        .filter(Q(refresh_requested_at__isnull=True) | Q(refresh_requested_at__lte=since))
+        .update(refresh_requested_at=frozen_now)
+    )
+    if not claimed:
+        return False
+    busy_calendar_refresh_soon(calendar=calendar)
+    return True
 
 
 def busy_horizon(coach_id: int) -> timedelta:

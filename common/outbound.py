@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import math
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from common.errors import UserFacingError
@@ -106,8 +108,10 @@ def address_allowed(address: str, *, allow_loopback: bool = False) -> bool:
     return ip.is_global and not ip.is_multicast and not any(ip in net for net in _NOT_GLOBAL)
 
 
-def resolve(host: str, port: int, *, what: str = "web", allow_loopback: bool = False) -> list[str]:
+def resolve(host: str, port: int, *, what: str = "web", allow_loopback: bool | None = None) -> list[str]:
     """The host's addresses, to connect to; refuses the host if any of them is not allowed."""
+    if allow_loopback is None:
+        allow_loopback = loopback_allowed()
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -120,13 +124,82 @@ def resolve(host: str, port: int, *, what: str = "web", allow_loopback: bool = F
     return addresses
 
 
-def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
-    """A TCP connection to the first of the checked addresses that answers."""
+class _DeadlineExceeded(TimeoutError):
+    """The whole exchange ran past its deadline (a server trickling bytes, slow redirects)."""
+
+
+class _ConnectTimeout(TimeoutError):
+    """No checked address accepted a connection in time."""
+
+
+class _Deadline:
+    """Each blocking socket operation waits at most the per-operation timeout and never
+    past the exchange's deadline, so a server sending one byte a second cannot stretch it."""
+
+    _deadline: float = math.inf
+    _op_timeout: float | None = None
+
+    def _arm(self) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlineExceeded("deadline")
+        op = self._op_timeout
+        self.settimeout(remaining if op is None else min(op, remaining))  # type: ignore[attr-defined]
+
+    def _within(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        self._arm()
+        try:
+            return operation(*args, **kwargs)
+        except TimeoutError as exc:
+            if time.monotonic() >= self._deadline:
+                raise _DeadlineExceeded("deadline") from exc
+            raise
+
+    def recv(self, *args: Any, **kwargs: Any) -> Any:
+        return self._within(super().recv, *args, **kwargs)  # type: ignore[misc]
+
+    def recv_into(self, *args: Any, **kwargs: Any) -> Any:
+        return self._within(super().recv_into, *args, **kwargs)  # type: ignore[misc]
+
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        return self._within(super().send, *args, **kwargs)  # type: ignore[misc]
+
+    def sendall(self, *args: Any, **kwargs: Any) -> Any:
+        return self._within(super().sendall, *args, **kwargs)  # type: ignore[misc]
+
+    def connect(self, *args: Any, **kwargs: Any) -> Any:
+        return self._within(super().connect, *args, **kwargs)  # type: ignore[misc]
+
+    def do_handshake(self, *args: Any, **kwargs: Any) -> Any:
+        return self._within(super().do_handshake, *args, **kwargs)  # type: ignore[misc]
+
+
+class _DeadlineSocket(_Deadline, socket.socket):
+    pass
+
+
+class _DeadlineSSLSocket(_Deadline, ssl.SSLSocket):
+    pass
+
+
+def _connect(addresses: list[str], port: int, timeout: float, deadline: float) -> socket.socket:
+    """A TCP connection to the first of the checked addresses that answers, by the deadline."""
     error: OSError | None = None
     for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = _DeadlineSocket(family, socket.SOCK_STREAM)
+        sock._deadline, sock._op_timeout = deadline, timeout
         try:
-            sock = socket.create_connection((address, port), timeout)
+            sock.connect((address, port))
+        except _DeadlineExceeded:
+            sock.close()
+            raise
+        except TimeoutError as exc:
+            sock.close()
+            error = _ConnectTimeout(str(exc))
+            continue
         except OSError as exc:
+            sock.close()
             error = exc
             continue
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -137,24 +210,35 @@ def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the addresses we checked, while Host names the host."""
 
-    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
+    def __init__(
+        self, host: str, port: int, *, addresses: list[str], timeout: float, deadline: float
+    ) -> None:
         super().__init__(host, port, timeout=timeout)
         self._addresses = addresses
+        self._deadline = deadline
 
     def connect(self) -> None:
-        self.sock = _connect(self._addresses, self.port, self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Connects to the addresses we checked; TLS verifies the certificate for the host name."""
 
-    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(
+        self, host: str, port: int, *, addresses: list[str], timeout: float, deadline: float
+    ) -> None:
+        context = ssl.create_default_context()
+        context.sslsocket_class = _DeadlineSSLSocket
+        super().__init__(host, port, timeout=timeout, context=context)
         self._addresses = addresses
+        self._deadline = deadline
 
     def connect(self) -> None:
-        sock = _connect(self._addresses, self.port, self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        sock = _connect(self._addresses, self.port, self.timeout, self._deadline)
+        tls = self._context.wrap_socket(sock, server_hostname=self.host, do_handshake_on_connect=False)
+        tls._deadline, tls._op_timeout = self._deadline, self.timeout
+        self.sock = tls
+        tls.do_handshake()
 
 
 def fetch(
@@ -163,23 +247,29 @@ def fetch(
     timeout: float,
     max_bytes: int,
     headers: Mapping[str, str],
+    deadline: float | None = None,
     what: str = "web",
-    allow_loopback: bool = False,
+    allow_loopback: bool | None = None,
     etag: str = "",
     last_modified: str = "",
 ) -> Fetched:
     """GET ``url`` within the limits (see the module); OutboundError on any failure.
 
+    ``timeout`` bounds each wait (connect, a read); ``deadline`` (seconds, default three
+    timeouts) the whole exchange: connecting, TLS, headers, every redirect and the body.
     ``what`` names the remote in messages ("calendar": "The calendar server answered 404").
     """
-    deadline = time.monotonic() + timeout * DEADLINE_FACTOR
+    total = timeout * DEADLINE_FACTOR if deadline is None else deadline
+    if allow_loopback is None:
+        allow_loopback = loopback_allowed()
+    ends_at = time.monotonic() + total
     for _ in range(MAX_REDIRECTS + 1):
         scheme, host, port = check_url(url, what=what)
         addresses = resolve(host, port, what=what, allow_loopback=allow_loopback)
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
-        connection = connection_class(host, port, addresses=addresses, timeout=timeout)
+        connection = connection_class(host, port, addresses=addresses, timeout=timeout, deadline=ends_at)
         request_headers = dict(headers)
         if etag:
             request_headers["If-None-Match"] = etag
@@ -206,19 +296,15 @@ def fetch(
                         else ""
                     )
                 )
-            body = _read_limited(response, what=what, max_bytes=max_bytes, deadline=deadline)
+            body = _read_limited(response, what=what, max_bytes=max_bytes)
             return Fetched(
                 status=200,
                 body=body,
                 etag=(response.getheader("ETag") or "")[:300],
                 last_modified=(response.getheader("Last-Modified") or "")[:100],
             )
-        except TimeoutError as exc:
-            raise OutboundError(f"The {what} server did not answer within {timeout:g} seconds.") from exc
-        except ssl.SSLError as exc:
-            raise OutboundError(f"A secure connection to the {what} server failed.") from exc
         except (OSError, http.client.HTTPException) as exc:
-            raise OutboundError(f"The {what} server could not be reached.") from exc
+            raise OutboundError(_describe(exc, what=what, timeout=timeout, total=total)) from exc
         finally:
             # The response holds its own reference to the socket: close both, so a
             # server still sending a refused body sees the connection go at once.
@@ -228,7 +314,8 @@ def fetch(
     raise OutboundError(f"The {what} address redirected too many times.")
 
 
-def _read_limited(response: http.client.HTTPResponse, *, what: str, max_bytes: int, deadline: float) -> bytes:
+def _read_limited(response: http.client.HTTPResponse, *, what: str, max_bytes: int) -> bytes:
+    """The body, refused as soon as it passes ``max_bytes`` (the socket enforces the deadline)."""
     too_large = OutboundError(f"The {what} is larger than {max_bytes // (1024 * 1024) or 1} MB.")
     length = response.getheader("Content-Length")
     if length and length.isdigit() and int(length) > max_bytes:
@@ -243,9 +330,35 @@ def _read_limited(response: http.client.HTTPResponse, *, what: str, max_bytes: i
         if size > max_bytes:
             raise too_large
         chunks.append(chunk)
-        if time.monotonic() > deadline:
-            raise TimeoutError("overall deadline")
     return b"".join(chunks)
+
+
+def _describe(exc: BaseException, *, what: str, timeout: float, total: float) -> str:
+    """What really went wrong, in words a coach can act on (never the address)."""
+    if isinstance(exc, _DeadlineExceeded):
+        return f"The {what} server was too slow: the whole download did not finish within {total:g} seconds."
+    if isinstance(exc, _ConnectTimeout):
+        return f"The {what} server did not accept a connection within {timeout:g} seconds."
+    if isinstance(exc, TimeoutError):
+        return f"The {what} server did not answer within {timeout:g} seconds."
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"The {what} server's certificate could not be verified, so a secure connection was refused."
+    if isinstance(exc, ssl.SSLError):
+        return f"A secure connection to the {what} server failed."
+    if isinstance(exc, ConnectionRefusedError):
+        return f"The {what} server refused the connection."
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return f"The {what} server closed the connection without answering."
+    if isinstance(exc, http.client.HTTPException):
+        return f"The {what} server sent an answer that is not valid HTTP."
+    return f"The {what} server could not be reached."
+
+
+def loopback_allowed() -> bool:
+    """``OUTBOUND_ALLOW_LOOPBACK``: tests let outbound requests reach servers on this machine."""
+    from django.conf import settings
+
+    return bool(getattr(settings, "OUTBOUND_ALLOW_LOOPBACK", False))
 
 
 def display_url(url: str) -> str:

@@ -16,10 +16,17 @@ from django.db import DatabaseError, transaction
 ERROR_LENGTH = 300
 
 
-def enqueue_on_commit(task: Any, *args: Any) -> None:
-    """``task.delay(*args)`` after commit (at once outside a transaction)."""
+def enqueue_on_commit(task: Any, *args: Any, expires: float | None = None) -> None:
+    """``task.delay(*args)`` after commit (at once outside a transaction).
+
+    ``expires`` (seconds) drops the message if no worker took it by then: for work that
+    a later tick does anyway, so a backlog never runs stale copies.
+    """
     # A lambda, not functools.partial: Django names the callback by __qualname__ when it fails.
-    transaction.on_commit(lambda: task.delay(*args), robust=True)
+    if expires is None:
+        transaction.on_commit(lambda: task.delay(*args), robust=True)
+    else:
+        transaction.on_commit(lambda: task.apply_async(args, expires=expires), robust=True)
 
 
 # A task whose database was briefly away (a restart, a failover) backs off and tries again.

@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
+# Flash messages ("Confirmation email sent to …", "Successfully signed in as …") stay on the
+# server, in the session: the default storage puts their text, addresses included, in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -196,11 +199,21 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Coaches' busy-calendar feeds (coaching/busy_calendars.py, through common/outbound.py):
-# seconds per network operation, the size cap, and loopback (tests only).
-BUSY_CALENDAR_ALLOW_LOOPBACK = env.bool("BUSY_CALENDAR_ALLOW_LOOPBACK", default=False)
-BUSY_CALENDAR_TIMEOUT = env.float("BUSY_CALENDAR_TIMEOUT", default=15.0)
+# Two queues (docs/operations.md, "Queues"): the default one for email, reminders and our
+# own periodic work, and "outbound" for requests to coaches' servers (busy feeds; CalDAV
+# and webhooks next), each with its own worker, so no remote can delay a client's email.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+OUTBOUND_QUEUE = "outbound"
+CELERY_TASK_ROUTES = {"coaching.tasks.refresh_busy_calendar": {"queue": OUTBOUND_QUEUE}}
+# Every outbound request (common/outbound.py) refuses loopback unless this is set: tests only.
+OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=False)
+# Coaches' busy-calendar feeds (coaching/busy_calendars.py): seconds per network wait, the
+# whole fetch's deadline (connect, TLS, headers, redirects, body) and the size cap.
+BUSY_CALENDAR_TIMEOUT = env.float("BUSY_CALENDAR_TIMEOUT", default=10.0)
+BUSY_CALENDAR_DEADLINE = env.float("BUSY_CALENDAR_DEADLINE", default=30.0)
 BUSY_CALENDAR_MAX_BYTES = env.int("BUSY_CALENDAR_MAX_BYTES", default=10 * 1024 * 1024)
+# "Refresh now" on one calendar at most this often (seconds); beat refreshes every ten minutes.
+BUSY_CALENDAR_REFRESH_NOW_SECONDS = env.int("BUSY_CALENDAR_REFRESH_NOW_SECONDS", default=60)
 
 # ---------------------------------------------------------------------------
 # Email
@@ -277,6 +290,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploads (coach photos, re-encoded on upload by common/images.py). common/media.py serves
+# MEDIA_ROOT/coaches/ under MEDIA_URL with DEBUG on or off; a proxy may serve it instead
+# (docs/operations.md, "Coach photos").
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
@@ -323,12 +339,23 @@ LOGGING = {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "config.logging.JsonFormatter"},
     },
+    # Request paths carry manage, feed and account tokens: every handler redacts them.
+    "filters": {"redact_tokens": {"()": "common.logging.RedactTokens"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "line"}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "line",
+            "filters": ["redact_tokens"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces Django's default handlers on "django" (a second console in DEBUG and
+        # mail_admins, whose report prints the request unredacted): its records reach root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # runserver's access log: one line per request, through the redacting console.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

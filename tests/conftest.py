@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, time
+from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -16,6 +18,22 @@ from booking.services import booking_create
 from coaching.models import Coach, Offering
 from tests.factories import CoachFactory, OfferingFactory, UserFactory, WeeklyHoursFactory
 from tests.support import NOW, SLOT
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets a Redis database of its own for the cache:
+    ``cache.clear()`` flushes the whole database, and the rate-limit counters of one
+    worker's test must not vanish under another's."""
+    import os
+
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache = settings.CACHES["default"]
+    if worker.startswith("gw") and "redis" in cache["BACKEND"].lower():
+        base, _, db = cache["LOCATION"].rpartition("/")
+        number = int(db) if db.isdigit() else 0
+        cache["LOCATION"] = f"{base}/{(number - 1 - int(worker[2:])) % 16}"
 
 
 @pytest.fixture(autouse=True)
@@ -101,29 +119,63 @@ def book(offering: Offering):
     return make
 
 
-@pytest.fixture
-def worker(settings) -> Iterator[None]:
-    """A real Celery worker thread consuming a queue of its own: tasks are published, not run eagerly.
+@contextmanager
+def _real_workers(*, per_queue: bool) -> Iterator[dict[str, str]]:
+    """Real Celery worker threads on queues of their own: tasks are published, not run eagerly.
 
-    It shares the settings, the locmem outbox and the test database with the test; a worker
-    of `make run` or of another test run never takes these messages.
+    ``per_queue``: one worker for the default queue and one for the outbound queue, routed
+    as in production (settings.CELERY_TASK_ROUTES); else one worker takes both. They share
+    the settings, the locmem outbox and the test database with the test; a worker of
+    `make run` or of another test run never takes these messages. Yields the queue names.
     """
+    from django.conf import settings
+
     from config.celery import app
 
-    queue = f"test-worker-{uuid.uuid4().hex[:12]}"
-    previous_queue = app.conf.task_default_queue
+    suffix = uuid.uuid4().hex[:12]
+    queues = {"default": f"test-default-{suffix}"}
+    queues["outbound"] = f"test-outbound-{suffix}" if per_queue else queues["default"]
+    previous = (app.conf.task_default_queue, app.conf.task_routes)
     app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
+    app.conf.task_default_queue = queues["default"]
+    app.conf.task_routes = {task: {"queue": queues["outbound"]} for task in settings.CELERY_TASK_ROUTES}
+    _reset_routes(app)
     try:
-        with start_worker(
-            app,
-            pool="solo",
-            concurrency=1,
-            perform_ping_check=False,
-            shutdown_timeout=30,
-            queues=[queue],
-        ):
-            yield
+        with ExitStack() as stack:
+            for name in dict.fromkeys(queues.values()):  # one worker per distinct queue
+                stack.enter_context(
+                    start_worker(
+                        app,
+                        pool="solo",
+                        concurrency=1,
+                        perform_ping_check=False,
+                        shutdown_timeout=30,
+                        queues=[name],
+                        hostname=f"{name}@test",
+                    )
+                )
+            yield queues
     finally:
-        app.conf.task_default_queue = previous_queue
+        app.conf.task_default_queue, app.conf.task_routes = previous
+        _reset_routes(app)
         app.conf.task_always_eager = True
+
+
+def _reset_routes(app: Any) -> None:
+    """Celery caches its router: make it read task_routes again."""
+    app.amqp.__dict__.pop("router", None)
+    app.amqp.flush_routes()
+
+
+@pytest.fixture
+def worker(settings) -> Iterator[None]:
+    """One real worker taking every queue (see ``_real_workers``)."""
+    with _real_workers(per_queue=False):
+        yield
+
+
+@pytest.fixture
+def queue_workers(settings) -> Iterator[dict[str, str]]:
+    """A real worker per queue, default and outbound, as the Procfile runs them."""
+    with _real_workers(per_queue=True) as queues:
+        yield queues

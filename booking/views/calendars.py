@@ -89,10 +89,16 @@ def calendar_remove(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse
 def calendar_refresh(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
     """Read a busy calendar again now, instead of at the next 10-minute tick."""
     calendar = _calendar_or_404(coach, pk)
-    coaching_services.busy_calendar_refresh_soon(calendar=calendar)
-    messages.success(
-        request, f"“{calendar.name}” is being read again now; reload in a moment to see the result."
-    )
+    if coaching_services.busy_calendar_refresh_now(calendar=calendar):
+        messages.success(
+            request, f"“{calendar.name}” is being read again now; reload in a moment to see the result."
+        )
+    else:
+        messages.info(
+            request,
+            f"“{calendar.name}” was refreshed moments ago, so it was not asked for again; reload in a "
+            "moment to see the result. Every calendar is also read every ten minutes.",
+        )
     return redirect("dashboard_calendars")
 
 

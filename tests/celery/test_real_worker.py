@@ -99,7 +99,7 @@ def test_it_refreshes_busy_calendars_from_a_real_worker(
     worker, coach: Coach, httpserver: HTTPServer, settings
 ) -> None:
     """The beat task fans out one refresh per calendar; the worker replaces the blocks."""
-    settings.BUSY_CALENDAR_ALLOW_LOOPBACK = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     feed = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
         "BEGIN:VEVENT\r\nUID:a@example.com\r\nDTSTAMP:20261120T000000Z\r\n"

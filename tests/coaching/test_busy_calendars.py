@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
+import time_machine
 from django.test import Client
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -150,7 +151,7 @@ END:VCALENDAR
 @pytest.fixture(autouse=True)
 def _allow_loopback(settings) -> None:
     """Tests fetch from a server on 127.0.0.1, which production refuses."""
-    settings.BUSY_CALENDAR_ALLOW_LOOPBACK = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
 
 
 @pytest.fixture(scope="module")
@@ -376,7 +377,7 @@ def test_it_refuses_a_50_mb_feed_without_reading_it_all(
 )
 def test_it_refuses_other_schemes_and_private_addresses(settings, url: str, message: str) -> None:
     """Checked after DNS resolution; loopback too unless the test setting allows it."""
-    settings.BUSY_CALENDAR_ALLOW_LOOPBACK = False
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
     with pytest.raises(BusyCalendarError, match=message):
         check_address(url)
     with pytest.raises(BusyCalendarError, match=message):
@@ -499,7 +500,7 @@ def test_it_lets_a_coach_connect_refresh_and_remove_a_calendar(
 
 
 def test_it_explains_a_bad_address_in_the_form(coach_client: Client, settings) -> None:
-    settings.BUSY_CALENDAR_ALLOW_LOOPBACK = False
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
     for url, message in [
         ("ftp://example.com/x.ics", "Only http:// and https://"),
         ("http://127.0.0.1:9/x.ics", "private or local network"),
@@ -520,3 +521,72 @@ def test_it_keeps_each_coachs_calendars_to_themselves(coach_client: Client, feed
     assert coach_client.post(f"/dashboard/calendars/{other.pk}/refresh/").status_code == HTTPStatus.NOT_FOUND
     assert "Theirs" not in coach_client.get("/dashboard/calendars/").content.decode()
     assert BusyCalendar.objects.filter(pk=other.pk).exists()
+
+
+def test_refresh_now_is_throttled_per_calendar(
+    coach_client: Client,
+    coach: Coach,
+    feed_server: HTTPServer,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+) -> None:
+    """Holding "Refresh now" down asks the coach's server once a minute, per calendar."""
+    first = BusyCalendar.objects.create(coach=coach, name="Work", url=feed_server.url_for("/work.ics"))
+    second = BusyCalendar.objects.create(coach=coach, name="Home", url=feed_server.url_for("/home.ics"))
+    queued: list[tuple[tuple[object, ...], object]] = []
+    monkeypatch.setattr(
+        "coaching.tasks.refresh_busy_calendar.apply_async",
+        lambda args, expires=None: queued.append((tuple(args), expires)),
+    )
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(5):
+            with django_capture_on_commit_callbacks(execute=True):
+                response = coach_client.post(f"/dashboard/calendars/{first.pk}/refresh/", follow=True)
+        assert "was refreshed moments ago" in response.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            coach_client.post(f"/dashboard/calendars/{second.pk}/refresh/")
+    # One message per calendar, each expiring with the next beat tick.
+    assert queued == [((first.pk,), 600), ((second.pk,), 600)]
+    with (
+        time_machine.travel(NOW + timedelta(seconds=61), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        coach_client.post(f"/dashboard/calendars/{first.pk}/refresh/")
+    assert len(queued) == 3
+
+
+def test_refreshes_go_to_the_outbound_queue() -> None:
+    from config.celery import app
+
+    route = app.amqp.router.route({}, "coaching.tasks.refresh_busy_calendar")
+    assert route["queue"].name == "outbound"
+    assert app.amqp.router.route({}, "booking.tasks.send_booking_email")["queue"].name == "celery"
+
+
+def test_the_operator_command_prints_the_busy_intervals(feed_server: HTTPServer) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    serve(feed_server, ONE_EVENT)
+    out = StringIO()
+    call_command(
+        "check_busy_calendar", feed_server.url_for("/work.ics"), "--time-zone", "America/New_York", stdout=out
+    )
+    text = out.getvalue()
+    assert "1 busy interval(s) in the next 60 days (America/New_York)" in text
+    assert "/work.ics" not in text  # the secret part of the address is not printed
+
+
+def test_the_operator_command_exits_non_zero_with_the_coachs_message(feed_server: HTTPServer) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    serve(
+        feed_server,
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:20261201T000000Z\r\n"
+        "DURATION:PT1S\r\nRRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    with pytest.raises(CommandError, match="Refused: The calendar is too large to read") as refused:
+        call_command("check_busy_calendar", feed_server.url_for("/work.ics"))
+    assert refused.value.returncode == 1

@@ -1,0 +1,87 @@
+"""Queue isolation with a real worker per queue, as the Procfile runs them.
+
+Two hostile calendar servers trickle their answers a byte at a time, holding the outbound
+worker; a client books meanwhile, and both booking emails go out from the default worker
+while those refreshes are still running. With one shared queue the emails would wait
+behind them (the report measured 98 s). Then each hostile refresh ends at its deadline
+with an error that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core import mail
+
+from booking.models import EmailDelivery
+from booking.services import booking_create
+from coaching.models import BusyCalendar, Coach, Offering
+from coaching.tasks import refresh_busy_calendar
+from tests.common.test_outbound_deadline import HEADERS, Trickler
+from tests.support import NOW, SLOT, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def hostile() -> Iterator[list[Trickler]]:
+    servers = [Trickler(lambda _: HEADERS * 100, gap=0.05) for _ in range(2)]
+    yield servers
+    for server in servers:
+        server.close()
+
+
+def test_booking_emails_do_not_wait_behind_hostile_calendars(
+    queue_workers: dict[str, str], coach: Coach, offering: Offering, hostile: list[Trickler], settings
+) -> None:
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    settings.BUSY_CALENDAR_TIMEOUT = 5
+    settings.BUSY_CALENDAR_DEADLINE = 10
+    assert queue_workers["default"] != queue_workers["outbound"]
+    calendars = [
+        BusyCalendar.objects.create(
+            coach=coach, name=f"Hostile {n}", url=f"http://127.0.0.1:{server.port}/x.ics"
+        )
+        for n, server in enumerate(hostile)
+    ]
+    for calendar in calendars:
+        refresh_busy_calendar.delay(calendar.pk)
+    # The outbound worker is now held by the first hostile server.
+    wait_for(lambda: hostile[0].sent > 0, "the outbound worker reading a hostile calendar")
+
+    booking = booking_create(
+        offering=offering,
+        start=SLOT,
+        client_name="Grace Hopper",
+        client_email="grace@example.com",
+        client_time_zone="Europe/Berlin",
+        idempotency_key="queues-test",
+        now=NOW,
+    ).booking
+    wait_for(
+        lambda: EmailDelivery.objects.filter(booking=booking, status=EmailDelivery.Status.SENT).count() == 2,
+        "both booking emails sent",
+    )
+    assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.com", "grace@example.com"]
+    # Still reading: neither hostile refresh has finished while the emails went out.
+    assert not BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars]).exclude(last_error="").exists()
+
+    # Each hostile read ends at the deadline, one after the other on the outbound worker.
+    wait_for(
+        lambda: BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars], last_error="").count() == 0,
+        "both hostile refreshes cut at the deadline",
+        deadline=60,
+    )
+    for calendar in BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars]):
+        assert calendar.last_error == (
+            "The calendar server was too slow: the whole download did not finish within 10 seconds."
+        )
+    assert all(server.sent < len(HEADERS) * 100 for server in hostile)
+
+
+def test_the_single_worker_fixture_takes_routed_tasks_too(worker: None) -> None:
+    from config.celery import app
+
+    queue = app.amqp.router.route({}, "coaching.tasks.refresh_busy_calendar")["queue"].name
+    assert queue == app.conf.task_default_queue
