@@ -6,6 +6,8 @@ PY := $(BIN)/python
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 CHROMIUM ?= /usr/bin/chromium
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs them in one.
+TEST_WORKERS ?= auto
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -47,7 +49,7 @@ browser:
 	  fi; }
 
 test: $(DEV_STAMP) browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .

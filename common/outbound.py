@@ -358,7 +358,7 @@ def loopback_allowed() -> bool:
     """``OUTBOUND_ALLOW_LOOPBACK``: tests let outbound requests reach servers on this machine."""
     from django.conf import settings
 
-    return bool(getattr(settings, "OUTBOUND_ALLOW_LOOPBACK", False))
+    return settings.OUTBOUND_ALLOW_LOOPBACK
 
 
 def display_url(url: str) -> str:

@@ -9,29 +9,18 @@ request, status, size and duration only: no client address, referer or user agen
 
 from __future__ import annotations
 
-import os
-
-_format = "json" if os.environ.get("LOG_FORMAT", "line") == "json" else "line"
+from config.settings import LOGGING
 
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 
-# Setting logconfig_dict switches gunicorn's access log on; these replace its default handlers.
+# Setting logconfig_dict switches gunicorn's access log on; Django's formatter, redacting
+# filter and console handler (config/settings.py LOGGING) replace gunicorn's defaults.
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "config.logging.JsonFormatter"},
-    },
-    "filters": {"redact_tokens": {"()": "common.logging.RedactTokens"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": _format,
-            "filters": ["redact_tokens"],
-            "stream": "ext://sys.stderr",
-        },
-    },
+    "formatters": LOGGING["formatters"],
+    "filters": LOGGING["filters"],
+    "handlers": {"console": {**LOGGING["handlers"]["console"], "stream": "ext://sys.stderr"}},
     "root": {"level": "INFO", "handlers": ["console"]},
     "loggers": {
         # propagate off: Django's root handler (configured in each worker) would print them twice.
