@@ -101,3 +101,35 @@ def remember_zone(*, user: User, name: str) -> None:
     if user.time_zone != name:
         user.time_zone = name
         User.objects.filter(pk=user.pk).update(time_zone=name)
+
+
+def account_ensure_verified(*, email: str, name: str = "", password: str | None = None) -> tuple[User, bool]:
+    """The account for ``email`` with its address verified, made if missing: ``(user, created)``.
+
+    An existing account keeps its name unless it has none; ``password`` (if given) is set.
+    For operators (``manage.py createcoach``), who vouch for the address themselves.
+    """
+    email = User.objects.normalize_email(email.strip())
+    with transaction.atomic():
+        user = User.objects.filter(email__iexact=email).first()
+        created = user is None
+        if user is None:
+            user = User.objects.create_user(email=email, password=password, name=name)
+        else:
+            changed = []
+            if name and not user.name:
+                user.name = name
+                changed.append("name")
+            if password:
+                user.set_password(password)
+                changed.append("password")
+            if changed:
+                user.save(update_fields=changed)
+        EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(primary=False)
+        address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+        if address is None:
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        elif not (address.verified and address.primary):
+            address.verified = address.primary = True
+            address.save(update_fields=["verified", "primary"])
+    return user, created

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError, Q
 from django.utils import timezone
 
+from accounts.models import User
 from coaching import busy_calendars, tasks
 from coaching.models import BusyBlock, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
 from common.errors import UserFacingError
@@ -38,6 +39,37 @@ class SetupError(UserFacingError):
 # ---------------------------------------------------------------------------
 # Profile and landing page
 # ---------------------------------------------------------------------------
+def coach_slug_problem(slug: str, *, coach: Coach | None = None) -> str:
+    """Why ``slug`` cannot be a coach's address ("" if it can): its form, reserved, or taken."""
+    field = Coach._meta.get_field("slug")
+    try:
+        field.clean(slug, None)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    taken = Coach.objects.filter(slug__iexact=slug)
+    if coach is not None:
+        taken = taken.exclude(pk=coach.pk)
+    return "This address is taken. Please choose another one." if taken.exists() else ""
+
+
+def coach_create(*, user: User, slug: str, display_name: str, time_zone: str, headline: str = "") -> Coach:
+    """Make ``user`` a coach at ``/<slug>/``; SetupError (safe to show) when it cannot be."""
+    problem = coach_slug_problem(slug)
+    if problem:
+        raise SetupError(problem)
+    coach = Coach(user=user, slug=slug, display_name=display_name, time_zone=time_zone, headline=headline)
+    try:
+        coach.full_clean(exclude=["user", "photo"])
+    except ValidationError as exc:
+        raise SetupError(" ".join(exc.messages)) from exc
+    try:
+        with transaction.atomic():
+            coach.save()
+    except IntegrityError as exc:  # taken meanwhile, or the account is a coach already
+        raise SetupError("This address is taken, or this account already has a coach page.") from exc
+    return coach
+
+
 def coach_update(*, coach: Coach, fields: Iterable[str]) -> Coach:
     """Save the named fields of ``coach`` (already set by a validated form).
 
