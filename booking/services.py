@@ -365,7 +365,11 @@ def client_cancel_problem(booking: Booking, *, now: datetime) -> str:
     """Why the client can't cancel now, or "" if they can."""
     if booking.status not in Booking.ACTIVE_STATUSES:
         return "This booking is no longer active."
-    minutes = booking.offering.cancel_notice_minutes
+    offering = booking.offering
+    grace_ends = booking.created_at + timedelta(minutes=offering.cancel_grace_minutes)
+    if offering.cancel_grace_minutes and now <= grace_ends and now < booking.start:
+        return ""  # the grace period right after booking, however close the call
+    minutes = offering.cancel_notice_minutes
     if now > booking.start - timedelta(minutes=minutes):
         return (
             f"Calls can be cancelled online until {duration_text(minutes)} before they start. "

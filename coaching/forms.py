@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -179,8 +180,20 @@ class CoachProfileForm(ModelForm):
 
     class Meta:
         model = Coach
-        fields = ("display_name", "headline", "bio", "time_zone", "default_meeting_url", "contact_email")
-        labels = {"display_name": "Name clients see", "contact_email": "Contact email for clients"}
+        fields = (
+            "display_name",
+            "headline",
+            "bio",
+            "time_zone",
+            "default_meeting_url",
+            "contact_email",
+            "featured_offering",
+        )
+        labels = {
+            "display_name": "Name clients see",
+            "contact_email": "Contact email for clients",
+            "featured_offering": "“Book a call” books",
+        }
         widgets = {"bio": forms.Textarea(attrs={"rows": 6})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -192,6 +205,9 @@ class CoachProfileForm(ModelForm):
         if self.instance.time_zone and self.instance.time_zone not in names:
             names.insert(0, self.instance.time_zone)  # keep a legacy alias a coach already has
         self.fields["time_zone"].widget.choices = [(name, name.replace("_", " ")) for name in names]
+        featured = self.fields["featured_offering"]
+        featured.queryset = Offering.objects.filter(coach_id=self.instance.pk, is_active=True)
+        featured.empty_label = "Your first listed offering"
 
 
 # ---------------------------------------------------------------------------
@@ -285,11 +301,45 @@ class ReminderField(forms.CharField):
         return parse_reminder_offsets(super().clean(value))
 
 
+def _hours_field(label: str, help_text: str) -> forms.DecimalField:
+    """Hours (quarter hours allowed) for a setting stored in minutes: coaches think in hours."""
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        min_value=0,
+        max_value=60 * 24,
+        decimal_places=2,
+        max_digits=6,
+        widget=forms.NumberInput(attrs={"step": "0.25", "inputmode": "decimal"}),
+        error_messages={
+            "min_value": "Use 0 for none; this can't be negative.",
+            "max_value": "At most 1440 hours (60 days).",
+        },
+    )
+
+
+# The minute fields the form edits in hours: (model field, form field).
+HOURS_FIELDS = (
+    ("min_notice_minutes", "min_notice_hours"),
+    ("cancel_notice_minutes", "cancel_notice_hours"),
+    ("reschedule_notice_minutes", "reschedule_notice_hours"),
+)
+
+
 class OfferingForm(ModelForm):
     """An offering with its intake questions (a formset) and reminder offsets (text)."""
 
     client_reminders = ReminderField(label="Reminders to the client")
     coach_reminders = ReminderField(label="Reminders to you")
+    min_notice_hours = _hours_field(
+        "Minimum notice (hours)", "How long before the start a call can still be booked."
+    )
+    cancel_notice_hours = _hours_field(
+        "Clients can cancel until (hours before)", "After that, they contact you to cancel."
+    )
+    reschedule_notice_hours = _hours_field(
+        "Clients can move it until (hours before)", "After that, they contact you to move it."
+    )
 
     class Meta:
         model = Offering
@@ -303,10 +353,14 @@ class OfferingForm(ModelForm):
             "slot_step_minutes",
             "buffer_before_minutes",
             "buffer_after_minutes",
-            "min_notice_minutes",
             "horizon_days",
             "daily_cap",
             "requires_approval",
+            "max_reschedules",
+            "cancel_grace_minutes",
+            "price_amount",
+            "price_currency",
+            "color",
             "follow_up_enabled",
             "is_active",
             "is_listed",
@@ -317,8 +371,12 @@ class OfferingForm(ModelForm):
             "slot_step_minutes": "Start times every (minutes)",
             "buffer_before_minutes": "Free time before (minutes)",
             "buffer_after_minutes": "Free time after (minutes)",
-            "min_notice_minutes": "Minimum notice (minutes)",
             "horizon_days": "Bookable up to (days ahead)",
+            "max_reschedules": "Times a client can move one booking",
+            "cancel_grace_minutes": "Free to cancel right after booking (minutes)",
+            "price_amount": "Price",
+            "price_currency": "Currency",
+            "color": "Colour",
             "daily_cap": "Most calls a day",
             "location_kind": "Where",
             "is_active": "Active: clients can book it",
@@ -331,22 +389,32 @@ class OfferingForm(ModelForm):
             "buffer_after_minutes": "Kept free after each call.",
             "daily_cap": "Blank for no limit.",
             "follow_up_enabled": "An hour after the call, the client gets a thank-you with a link to book again.",
+            "cancel_grace_minutes": "However close the call is, for this long after booking. 0 for none.",
+            "price_amount": "Shown on your pages (no payment is taken). Blank for none, 0 for “Free”.",
+            "price_currency": "Three letters, like EUR, USD or GBP.",
         }
         error_messages = {
             "duration_minutes": {"min_value": "A call lasts at least 5 minutes."},
             "slot_step_minutes": {"min_value": "Start times must be at least 5 minutes apart."},
             "buffer_before_minutes": {"min_value": "A buffer can't be negative. Use 0 for none."},
             "buffer_after_minutes": {"min_value": "A buffer can't be negative. Use 0 for none."},
-            "min_notice_minutes": {"min_value": "Notice can't be negative. Use 0 for none."},
+            "max_reschedules": {"max_value": "At most 20 times."},
+            "price_amount": {"min_value": "A price can't be negative. Use 0 for “Free”."},
             "daily_cap": {"min_value": "Allow at least 1 call a day, or leave it blank for no limit."},
         }
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "color": forms.TextInput(attrs={"type": "color"}),
+            "price_currency": forms.TextInput(attrs={"size": 4, "autocapitalize": "characters"}),
+        }
 
     def __init__(self, *args: Any, coach: Coach, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.coach = coach
         self.today = today
         self.fields["slug"].required = False
+        for minutes, hours in HOURS_FIELDS:
+            self.fields[hours].initial = Decimal(getattr(self.instance, minutes)) / 60
         # An offering saved with {} uses the defaults (booking/reminders.py): show them.
         offsets = (self.instance.reminder_offsets if self.instance.pk else None) or DEFAULT_REMINDERS
         self.fields["client_reminders"].initial = format_reminder_offsets(offsets.get("client", []))
@@ -362,8 +430,13 @@ class OfferingForm(ModelForm):
             else None
         )
 
+    def clean_price_currency(self) -> str:
+        return (self.cleaned_data.get("price_currency") or "").strip().upper()
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned.get("price_amount") not in (None, 0) and not cleaned.get("price_currency"):
+            self.add_error("price_currency", "Say which currency the price is in, like EUR.")
         if self.questions is not None and not self.questions.is_valid():
             # The rows carry their own messages; this one keeps the form invalid and
             # tells the summary at the top where to look.
@@ -414,6 +487,8 @@ class OfferingForm(ModelForm):
         """The offering as the coach described it, not saved (coaching.services.offering_save saves it)."""
         offering: Offering = self.instance
         offering.coach = self.coach
+        for minutes, hours in HOURS_FIELDS:
+            setattr(offering, minutes, round(self.cleaned_data[hours] * 60))
         offering.reminder_offsets = {
             "client": self.cleaned_data["client_reminders"],
             "coach": self.cleaned_data["coach_reminders"],

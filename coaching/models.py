@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -104,6 +104,15 @@ class Coach(models.Model):
         validators=[validate_mailbox],
         help_text="Shown to clients who need to reach you. Leave it blank to show none; "
         "your sign-in address is never shown.",
+    )
+    # The offering the big "Book a call" button on the coach's page books; blank: the first listed.
+    featured_offering = models.ForeignKey(
+        "Offering",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="What the “Book a call” button on your page books. Blank: your first listed offering.",
     )
     # The key behind the coach's calendar-feed link (booking/tokens.py): the
     # link is an HMAC of the coach's id and this key, blank means no feed yet, and a
@@ -224,6 +233,33 @@ class Offering(models.Model):
         validators=[MaxValueValidator(20)],
         help_text="How many times a client can move one booking themselves.",
     )
+    # Right after booking, a client may change their mind however close the call is
+    # (the "oops" window most schedulers lack); 0 turns it off.
+    cancel_grace_minutes = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(7 * 24 * 60)],
+        help_text="Clients can cancel for this long after booking, however close the call.",
+    )
+    # A label only: shown on the pages, no payment is taken (yet).
+    price_amount = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Blank shows no price; 0 shows “Free”.",
+    )
+    price_currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a three-letter currency code, like EUR or USD.")],
+    )
+    color = models.CharField(
+        max_length=7,
+        default="#2f6f5e",
+        validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Pick a colour like #2f6f5e.")],
+        help_text="Marks this offering in your calendar and on your page.",
+    )
     is_active = models.BooleanField(default=True, help_text="Inactive offerings cannot be booked.")
     is_listed = models.BooleanField(
         default=True, help_text="Unlisted offerings are bookable by their link only."
@@ -242,6 +278,16 @@ class Offering(models.Model):
     @property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
+
+    @property
+    def price_text(self) -> str:
+        """ "Free", "80 EUR", "49.50 USD", or "" when the coach shows no price."""
+        if self.price_amount is None:
+            return ""
+        if self.price_amount == 0:
+            return "Free"
+        amount = f"{self.price_amount:.2f}".removesuffix(".00")
+        return f"{amount} {self.price_currency}".strip()
 
 
 class Weekday(models.IntegerChoices):

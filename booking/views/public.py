@@ -59,8 +59,10 @@ def coach_page(request: HttpRequest, coach: str) -> HttpResponse:
         "coach": found,
         "zone": zone,
         "cards": cards,
-        # The call to action books the first listed offering (the shortest: listed by duration).
-        "primary": cards[0] if cards else None,
+        # The call to action books the offering the coach features, else the first listed one.
+        "primary": next(
+            (c for c in cards if c.offering.pk == found.featured_offering_id), cards[0] if cards else None
+        ),
         "intro_html": landing.intro_html(found),
         "meta": landing.page_meta(found, request),
         "signup_form": CommunitySignupForm(coach=found) if found.community_enabled else None,
