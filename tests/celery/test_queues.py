@@ -1,10 +1,10 @@
 """Queue isolation with a real worker per queue, as the Procfile runs them.
 
-Two hostile calendar servers trickle their answers a byte at a time, holding the outbound
-worker; a client books meanwhile, and both booking emails go out from the default worker
-while those refreshes are still running. With one shared queue the emails would wait
-behind them (the report measured 98 s). Then each hostile refresh ends at its deadline
-with an error that says so.
+Two hostile calendar servers trickle their answers a byte at a time and hold the outbound
+worker for as long as the test lets them; a client books meanwhile, and both booking
+emails go out from the default worker while those refreshes are still running. With one
+shared queue the emails would wait behind them (the report measured 98 s). How the
+deadline cuts such a server is tests/common/test_outbound_deadline.py's part.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def test_booking_emails_do_not_wait_behind_hostile_calendars(
     queue_workers: dict[str, str], coach: Coach, offering: Offering, hostile: list[Trickler], settings
 ) -> None:
     settings.OUTBOUND_ALLOW_LOOPBACK = True
-    settings.BUSY_CALENDAR_TIMEOUT = 5
-    settings.BUSY_CALENDAR_DEADLINE = 10
+    # Longer than the test: the hostile servers hold the outbound worker until released.
+    settings.BUSY_CALENDAR_TIMEOUT = 120
+    settings.BUSY_CALENDAR_DEADLINE = 300
     assert queue_workers["default"] != queue_workers["outbound"]
     calendars = [
         BusyCalendar.objects.create(
@@ -65,19 +66,26 @@ def test_booking_emails_do_not_wait_behind_hostile_calendars(
     )
     assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.com", "grace@example.com"]
     # Still reading: neither hostile refresh has finished while the emails went out.
+    assert hostile[1].connections == 0
     assert not BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars]).exclude(last_error="").exists()
 
-    # Each hostile read ends at the deadline, one after the other on the outbound worker.
+    # Released, each hostile read ends with an error that says what happened.
+    for server in hostile:
+        server.close()
     wait_for(
         lambda: BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars], last_error="").count() == 0,
-        "both hostile refreshes cut at the deadline",
+        "both hostile refreshes ended with an error",
         deadline=60,
     )
-    for calendar in BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars]):
-        assert calendar.last_error == (
-            "The calendar server was too slow: the whole download did not finish within 10 seconds."
-        )
-    assert all(server.sent < len(HEADERS) * 100 for server in hostile)
+    errors = set(
+        BusyCalendar.objects.filter(pk__in=[c.pk for c in calendars]).values_list("last_error", flat=True)
+    )
+    assert errors <= {
+        "The calendar server closed the connection without answering.",
+        "The calendar server sent an answer that is not valid HTTP.",
+        "The calendar server refused the connection.",
+        "The calendar server could not be reached.",
+    }
 
 
 def test_the_single_worker_fixture_takes_routed_tasks_too(worker: None) -> None:
