@@ -35,8 +35,8 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 run: $(RUNTIME_STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	@echo "Starting web on http://127.0.0.1:8000, a Celery worker and beat. Ctrl-C stops all three."
-	$(BIN)/honcho start -f Procfile
+	@echo "Starting web on http://$${WEB_BIND:-127.0.0.1:8000}, two Celery workers (email and reminders; outbound) and beat. Ctrl-C stops them all."
+	COACH_SIGNUP=$${COACH_SIGNUP:-open} $(BIN)/honcho start -f Procfile
 
 # The browser tests drive Debian's chromium (never a downloaded one).
 browser:

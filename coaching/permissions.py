@@ -5,18 +5,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from http import HTTPStatus
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from coaching.models import Coach
-from coaching.selectors import coach_for_user
+from coaching.selectors import coach_for_user, user_email_verified
 
 P = ParamSpec("P")
 
 CoachView = Callable[Concatenate[HttpRequest, Coach, P], HttpResponse]
+
+
+def coach_signup_open() -> bool:
+    """Whether anyone verified may become a coach here (``COACH_SIGNUP=open``)."""
+    return settings.COACH_SIGNUP.strip().lower() == "open"
+
+
+def not_a_coach(request: HttpRequest) -> HttpResponse:
+    """The 403 page for a signed-in person without a coach profile: how they could become one."""
+    context: dict[str, Any] = {
+        "signup_open": coach_signup_open(),
+        "email_verified": user_email_verified(request.user),
+    }
+    return render(request, "coaching/dashboard/not_a_coach.html", context, status=HTTPStatus.FORBIDDEN)
 
 
 def coach_required(view: CoachView[P]) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
@@ -33,7 +48,7 @@ def coach_required(view: CoachView[P]) -> Callable[Concatenate[HttpRequest, P], 
             return redirect_to_login(request.get_full_path())
         coach = coach_for_user(request.user)
         if coach is None:
-            return render(request, "coaching/dashboard/not_a_coach.html", status=HTTPStatus.FORBIDDEN)
+            return not_a_coach(request)
         return view(request, coach, *args, **kwargs)
 
     return wrapper

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -139,3 +140,10 @@ def build_availability(
     for day in unavailable:
         overrides[day] = []
     return Availability(zone=zone, weekly=weekly, overrides=overrides)
+
+
+def user_email_verified(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the signed-in person has verified their sign-in address (allauth's record)."""
+    if not user.is_authenticated:
+        return False
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()

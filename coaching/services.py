@@ -301,3 +301,42 @@ def busy_calendar_refresh(*, calendar: BusyCalendar, now: datetime | None = None
 def _record_calendar_error(calendar: BusyCalendar, message: str, now: datetime) -> None:
     BusyCalendar.objects.filter(pk=calendar.pk).update(last_error=message[:500], last_error_at=now)
     logger.warning("busy calendar %s: %s", calendar.pk, message)
+
+
+# ---------------------------------------------------------------------------
+# Becoming a coach (coaching/onboarding.py)
+# ---------------------------------------------------------------------------
+def coach_onboard(
+    *,
+    user: User,
+    slug: str,
+    display_name: str,
+    headline: str,
+    time_zone: str,
+    offering: Offering,
+    windows: Mapping[int, Sequence[tuple[time, time]]],
+    photo: object = None,
+) -> Coach:
+    """Make ``user`` a coach with a first ``offering`` (unsaved), weekly hours and ``photo`` (a
+    re-encoded upload, or None), all or nothing.
+
+    SetupError (safe to show) when the address was taken meanwhile or the account is a
+    coach already; then nothing of it is kept.
+    """
+    with transaction.atomic():
+        try:
+            coach = coach_create(
+                user=user, slug=slug, display_name=display_name, time_zone=time_zone, headline=headline
+            )
+        except SetupError as exc:
+            # Taken since the form checked it: say that in words, not the model's "Coach with this Slug".
+            if Coach.objects.filter(slug__iexact=slug).exists():
+                raise SetupError("This address was just taken. Please choose another one.") from exc
+            raise
+        offering_save(coach=coach, offering=offering)
+        weekly_hours_replace(coach=coach, windows=windows)
+        if photo:
+            # Last, so that only a failed commit could leave the stored file without its row.
+            coach.photo = photo
+            coach_update(coach=coach, fields=["photo"])
+    return coach

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from coaching import dashboard
+from coaching import dashboard, onboarding
 
 dashboard_urlpatterns = [
+    # Becoming a coach (COACH_SIGNUP=open): the form, its live address check, the page after.
+    path("start/", onboarding.start, name="coach_start"),
+    path("start/address", onboarding.address_check, name="coach_start_address"),
+    path("start/ready/", onboarding.ready, name="coach_ready"),
     path("profile/", dashboard.profile, name="dashboard_profile"),
     path("offerings/", dashboard.offering_list, name="dashboard_offerings"),
     path("offerings/new/", dashboard.offering_form, name="dashboard_offering_create"),

@@ -1,0 +1,144 @@
+"""A newcomer signs up, verifies, becomes a coach in chromium and opens their own public page.
+
+The verification link is read from ``django.core.mail.outbox`` (the live server runs in
+this process). time-machine's travel is process-wide, so it pins the live server's clock
+too; tick=True keeps time moving so the browser's waits still progress.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from coaching.models import Coach, Offering, WeeklyHours
+from tests.factories import CoachFactory
+from tests.support import NOW
+
+EMAIL = "nina@example.com"
+PASSWORD = "first passphrase for 2 calls"
+BLOCKING_IMPACTS = {"serious", "critical"}
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 320, "height": 640}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings, live_server) -> None:
+    settings.ACCOUNT_RATE_LIMITS = False
+    settings.COACH_SIGNUP = "open"
+    settings.SITE_URL = live_server.url  # emails and the ready page link here
+
+
+@pytest.fixture
+def pinned() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=True):
+        yield
+
+
+def _serious(page: Page) -> list[dict[str, Any]]:
+    return [v for v in Axe().run(page).response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+
+
+def _assert_accessible(page: Page, label: str) -> None:
+    """No serious or critical axe finding at a desktop and a phone width, nor sideways scrolling at 320 px."""
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        violations = _serious(page)
+        report = "\n".join(
+            f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']]}" for v in violations
+        )
+        assert not violations, f"{label} at {size['width']}px: {page.url}\n{report}"
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{label}: {overflow}px wider than a {PHONE['width']}px screen"
+    page.set_viewport_size(DESKTOP)
+
+
+def _sign_up_and_verify(page: Page, base_url: str, mailoutbox: list) -> None:
+    page.goto(f"{base_url}/accounts/signup/")
+    page.get_by_label("Your name").fill("Nina Newcoach")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
+    links = re.findall(r"https?://\S+/accounts/confirm-email/\S+", mailoutbox[-1].body)
+    page.goto(links[0])
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("navigation", name="Account", exact=True)).to_contain_text(EMAIL)
+
+
+def test_a_newcomer_becomes_a_coach_and_shares_their_page(
+    page: Page, live_server, mailoutbox, pinned: None
+) -> None:
+    base_url = live_server.url
+    CoachFactory(slug="ada", display_name="Ada Lovelace", user__email="ada@example.com")
+    _sign_up_and_verify(page, base_url, mailoutbox)
+
+    # The dashboard says how to become a coach.
+    response = page.goto(f"{base_url}/dashboard/")
+    assert response is not None and response.status == 403
+    _assert_accessible(page, "not a coach")
+    page.get_by_role("link", name="Become a coach").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Become a coach")
+
+    # Prefilled from the account; the zone comes from the browser (Europe/Berlin in conftest).
+    expect(page.get_by_label("Your name")).to_have_value("Nina Newcoach")
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
+    expect(page.get_by_label("Take calls on Monday")).to_be_checked()
+    expect(page.get_by_label("Take calls on Saturday")).not_to_be_checked()
+    _assert_accessible(page, "become a coach")
+
+    # The address is checked as it is typed.
+    address = page.get_by_label("Your address")
+    status = page.locator("[data-address-status]")
+    address.fill("ada")
+    expect(status).to_have_text("This address is taken. Please choose another one.")
+    address.fill("dashboard")
+    expect(status).to_contain_text("is reserved")
+    address.fill("nina")
+    expect(status).to_have_text(f"{base_url}/nina/ is free.")
+    expect(address).to_have_attribute("aria-describedby", re.compile(r"\bid_slug_check\b"))
+
+    page.get_by_label("Headline").fill("Coaching for first-time managers")
+    page.get_by_label("Name of the call").fill("First call")
+    page.get_by_label("Length").select_option("45")
+
+    # A mistake first: the page comes back with the message and what was typed.
+    page.get_by_label("Friday until").fill("08:00")
+    page.get_by_role("button", name="Create my page").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please fix the problem")
+    expect(page.get_by_text("Friday: 09:00–08:00 ends before it starts.")).to_be_visible()
+    expect(page.get_by_label("Headline")).to_have_value("Coaching for first-time managers")
+    expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
+    _assert_accessible(page, "become a coach with errors")
+
+    page.get_by_label("Friday until").fill("13:00")
+    page.get_by_role("button", name="Create my page").click()
+
+    # Ready: the link to copy and share.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your page is ready")
+    expect(page.get_by_label("Your page’s link")).to_have_value(f"{base_url}/nina/")
+    expect(page.get_by_role("button", name="Copy link")).to_be_visible()
+    expect(page.get_by_role("link", name="Share by email")).to_have_attribute("href", re.compile(r"^mailto:"))
+    _assert_accessible(page, "your page is ready")
+
+    coach = Coach.objects.get(user__email=EMAIL)
+    assert (coach.slug, coach.time_zone, coach.headline) == (
+        "nina",
+        "Europe/Berlin",
+        "Coaching for first-time managers",
+    )
+    assert Offering.objects.get(coach=coach).duration_minutes == 45
+    assert WeeklyHours.objects.filter(coach=coach).count() == 5
+
+    page.get_by_role("link", name="Open your public page").click()
+    expect(page).to_have_url(f"{base_url}/nina/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Nina Newcoach")
+    expect(page.get_by_text("First call").first).to_be_visible()
