@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+
+
+def site_link(url: str) -> str:
+    """``http://<request host>/accounts/...`` -> ``SITE_URL/accounts/...``.
+
+    allauth builds its links from the request's host; an email should carry the site's
+    public address, like every other email we send (common/emails.py absolute_url).
+    """
+    parts = urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        return url
+    rest = (
+        parts.path
+        + (f"?{parts.query}" if parts.query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
+    return f"{settings.SITE_URL}{rest}"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -15,6 +35,27 @@ class AccountAdapter(DefaultAccountAdapter):
         if getattr(request.user, "is_coach", False):
             return reverse("dashboard")
         return super().get_login_redirect_url(request)
+
+    def format_email_subject(self, subject: str) -> str:
+        """``[SITE_NAME] subject``, read at send time like every other setting."""
+        return f"[{settings.SITE_NAME}] {subject}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Account emails speak as SITE_NAME and link to SITE_URL.
+
+        Without the Sites framework allauth's ``current_site`` is the request's host
+        ("Hello from 127.0.0.1:8000"), and its links point wherever the request came in.
+        """
+        context = {
+            key: site_link(value) if key.endswith("_url") and isinstance(value, str) else value
+            for key, value in context.items()
+        }
+        context.setdefault("SITE_NAME", settings.SITE_NAME)
+        context.setdefault("SITE_URL", settings.SITE_URL)
+        context.setdefault(
+            "current_site", SimpleNamespace(name=settings.SITE_NAME, domain=settings.SITE_DOMAIN)
+        )
+        super().send_mail(template_prefix, email, context)
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """Count failed logins per (account, client address), not per account alone.

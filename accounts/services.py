@@ -96,6 +96,12 @@ def user_delete(*, user: User, now: datetime | None = None) -> int:
     return changed
 
 
+def user_rename(*, user: User, name: str) -> None:
+    """Set the account's name (one line, checked by the form), e.g. the one given at signup."""
+    user.name = name.strip()
+    User.objects.filter(pk=user.pk).update(name=user.name)
+
+
 def remember_zone(*, user: User, name: str) -> None:
     """Keep the zone a signed-in client booked in, for showing times next time."""
     if user.time_zone != name:

@@ -155,7 +155,19 @@ def _context(booking: Booking, recipient: str, kind: str) -> dict[str, Any]:
         "location": location_text(booking),
         "site_url": settings.SITE_URL,
         "SITE_NAME": settings.SITE_NAME,
+        # The coach decides on a request (and prepares a call) with what the client answered.
+        "answers": intake_answers(booking) if recipient == Recipient.COACH else [],
     }
+
+
+def intake_answers(booking: Booking) -> list[tuple[str, str]]:
+    """The intake answers as ``(question, answer)`` pairs, in the order given.
+
+    Rows written before answers were validated may hold anything JSON can; an email
+    shows text only.
+    """
+    answers = booking.answers if isinstance(booking.answers, dict) else {}
+    return [(str(label), "" if value is None else str(value)) for label, value in answers.items()]
 
 
 def _addresses(booking: Booking, recipient: str) -> tuple[list[str], list[str]]:

@@ -246,6 +246,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The signup also asks for a name (accounts/forms.py).
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
@@ -253,7 +255,6 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme or "http"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
@@ -273,6 +274,9 @@ if not RATE_LIMITS_ENABLED:
 BOOKING_CREATE_RATE = env.str("BOOKING_CREATE_RATE", default="10/m")
 MANAGE_LOOKUP_RATE = env.str("MANAGE_LOOKUP_RATE", default="60/m")
 COMMUNITY_SIGNUP_RATE = env.str("COMMUNITY_SIGNUP_RATE", default="5/m")
+# "open": any verified account may become a coach at /dashboard/start/; "closed": the
+# operator invites coaches (manage.py createcoach).
+COACH_SIGNUP = env.str("COACH_SIGNUP", default="closed")
 # Which X-Forwarded-For entry is the client: only trusted behind our own proxy.
 NINJA_NUM_PROXIES = 1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 

@@ -33,6 +33,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     past = Paginator(selectors.client_bookings(user=user, now=now, upcoming=False), BOOKINGS_PER_PAGE)
     upcoming_page = upcoming.get_page(request.GET.get("upcoming"))
     past_page = past.get_page(request.GET.get("past"))
+    feed_url = client_feed_url(user)
     return render(
         request,
         "booking/my_bookings.html",
@@ -42,6 +43,8 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             "past_page": past_page,
             "past_rows": booking_rows(past_page.object_list, zone_for),
             "zone": zone,
+            # The same calls in the client's calendar app: subscribe here, manage the link on its page.
+            "feed_webcal": webcal_url(feed_url) if feed_url else "",
         },
     )
 

@@ -43,9 +43,20 @@ from community import landing
 from community.forms import CommunitySignupForm
 
 
-def _offering_or_404(coach: str, offering: str) -> Offering:
+def _offering_or_not_bookable(request: HttpRequest, coach: str, offering: str) -> Offering | HttpResponse:
+    """The bookable offering, or our own 404 page.
+
+    An offering the coach switched off (or renamed) still has links out there: under a
+    coach that exists they get "not bookable now" with the coach's other offerings,
+    rendered here rather than raised, so it looks the same with DEBUG on.
+    """
     found = offering_bookable_get(coach_slug=coach, offering_slug=offering)
-    return found_or_404(found, "No bookable call at this address.")
+    if found is not None:
+        return found
+    owner = found_or_404(coach_get_public(slug=coach), "No bookable call at this address.")
+    # Plain links, no next free times: this page answers any slug and stays cheap.
+    context = {"coach": owner, "offerings": owner.listed_offerings}
+    return render(request, "booking/not_bookable.html", context, status=HTTPStatus.NOT_FOUND)
 
 
 @require_safe
@@ -73,7 +84,9 @@ def coach_page(request: HttpRequest, coach: str) -> HttpResponse:
 @require_GET
 def offering_page(request: HttpRequest, coach: str, offering: str) -> HttpResponse:
     """The offering's description and a week of free slots in the client's zone."""
-    found = _offering_or_404(coach, offering)
+    found = _offering_or_not_bookable(request, coach, offering)
+    if isinstance(found, HttpResponse):
+        return found
     choice = visitor_zone(request, fallback=found.coach.time_zone)
     page_base = reverse("offering_page", kwargs={"coach": found.coach.slug, "offering": found.slug})
     context = {
@@ -127,7 +140,9 @@ def _render_booking_form(
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, coach: str, offering: str) -> HttpResponse:
     """GET ``?start=&tz=``: the form for one free slot. POST: book it and show the confirmation."""
-    found = _offering_or_404(coach, offering)
+    found = _offering_or_not_bookable(request, coach, offering)
+    if isinstance(found, HttpResponse):
+        return found
     now = timezone.now()
     user = request.user if request.user.is_authenticated else None
     if request.method == "POST":

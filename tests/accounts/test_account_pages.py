@@ -44,7 +44,7 @@ def _signed_in_user_id(client: Client) -> str | None:
 def _sign_up(client: Client, email: str = "newcomer@example.com") -> object:
     return client.post(
         reverse("account_signup"),
-        {"email": email, "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD},
+        {"name": "Newcomer", "email": email, "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD},
     )
 
 

@@ -46,7 +46,7 @@ def test_the_confirmation_sent_message_names_the_address_on_the_page_not_in_a_co
     email = "newcomer@example.com"
     response = client.post(
         reverse("account_signup"),
-        {"email": email, "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD},
+        {"name": "Newcomer", "email": email, "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD},
     )
     assert response.status_code == HTTPStatus.FOUND
     assert_no_cookie_carries(response, email)

@@ -402,6 +402,7 @@ CASES = [
         "manage-too-many", ANONYMOUS, lambda w: f"/b/{w.token(w.confirmed)}/", status=429, manage_rate="0/m"
     ),
     Case("not-found", ANONYMOUS, at("/nobody/nothing/"), status=404),
+    Case("offering-not-bookable", ANONYMOUS, at("/ada/no-longer-offered/"), status=404),
     # The landing page's signup and the email community, signed out.
     Case(
         "coach-page-signup-errors",

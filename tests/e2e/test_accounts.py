@@ -26,6 +26,12 @@ def _no_rate_limits(settings) -> None:
     settings.ACCOUNT_RATE_LIMITS = False
 
 
+@pytest.fixture(autouse=True)
+def _site_is_the_live_server(settings, live_server) -> None:
+    """Account emails link to SITE_URL: here, the live server the browser talks to."""
+    settings.SITE_URL = live_server.url
+
+
 def _link(message: mail.EmailMessage, path_fragment: str) -> str:
     links = [url for url in re.findall(r"https?://\S+", message.body) if path_fragment in url]
     assert len(links) == 1, message.body
@@ -40,7 +46,7 @@ def _sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def _sign_out(page: Page) -> None:
@@ -58,11 +64,12 @@ def test_it_signs_up_verifies_signs_in_and_out_and_resets_the_password(
     # Sign up from the header link.
     page.goto(base_url)
     _account_nav(page).get_by_role("link", name="Sign up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign up")
+    page.get_by_label("Your name").fill("Newcomer")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Verify Your Email Address")
     expect(_account_nav(page).get_by_role("link", name="Sign in")).to_be_visible()

@@ -37,7 +37,7 @@ def test_it_reports_no_csp_violations_on_public_and_coach_pages(
         page.goto(live_server.url + "/accounts/login/")
         page.get_by_label("Email").fill(coach.user.email)
         page.get_by_label("Password").fill(DEFAULT_PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url("**/dashboard/")
         for path in ("/dashboard/", "/dashboard/hours/", "/dashboard/offerings/new/", "/dashboard/bookings/"):
             page.goto(live_server.url + path)
