@@ -15,11 +15,10 @@ import pytest
 from django.core import mail
 
 from booking.models import EmailDelivery
-from booking.services import booking_create
-from coaching.models import BusyCalendar, Coach, Offering
+from coaching.models import BusyCalendar, Coach
 from coaching.tasks import refresh_busy_calendar
 from tests.common.test_outbound_deadline import HEADERS, Trickler
-from tests.support import NOW, SLOT, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +32,7 @@ def hostile() -> Iterator[list[Trickler]]:
 
 
 def test_booking_emails_do_not_wait_behind_hostile_calendars(
-    queue_workers: dict[str, str], coach: Coach, offering: Offering, hostile: list[Trickler], settings
+    queue_workers: dict[str, str], coach: Coach, book, hostile: list[Trickler], settings
 ) -> None:
     settings.OUTBOUND_ALLOW_LOOPBACK = True
     # Longer than the test: the hostile servers hold the outbound worker until released.
@@ -51,15 +50,7 @@ def test_booking_emails_do_not_wait_behind_hostile_calendars(
     # The outbound worker is now held by the first hostile server.
     wait_for(lambda: hostile[0].sent > 0, "the outbound worker reading a hostile calendar")
 
-    booking = booking_create(
-        offering=offering,
-        start=SLOT,
-        client_name="Grace Hopper",
-        client_email="grace@example.com",
-        client_time_zone="Europe/Berlin",
-        idempotency_key="queues-test",
-        now=NOW,
-    ).booking
+    booking = book(idempotency_key="queues-test")
     wait_for(
         lambda: EmailDelivery.objects.filter(booking=booking, status=EmailDelivery.Status.SENT).count() == 2,
         "both booking emails sent",

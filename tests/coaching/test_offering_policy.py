@@ -12,7 +12,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from booking.services import booking_create, client_cancel_problem
+from booking.services import client_cancel_problem
 from coaching.models import Coach, Offering
 from tests.factories import OfferingFactory
 from tests.support import NOW, SLOT, offering_data
@@ -66,34 +66,20 @@ def test_bad_policy_values_re_render_with_a_message(
     assert not Offering.objects.filter(slug="deep-dive").exists()
 
 
-def test_a_client_can_cancel_in_the_grace_period_however_close_the_call(offering: Offering) -> None:
+def test_a_client_can_cancel_in_the_grace_period_however_close_the_call(offering: Offering, book) -> None:
     offering.cancel_grace_minutes = 15
     offering.save()
     booked_at = SLOT - timedelta(hours=3)  # well inside the 24 h cancellation window
     with time_machine.travel(booked_at, tick=False):
-        booking = booking_create(
-            offering=offering,
-            start=SLOT,
-            client_name="Grace Hopper",
-            client_email="grace@example.com",
-            client_time_zone="Europe/Berlin",
-            now=booked_at,
-        ).booking
+        booking = book(now=booked_at)
     assert client_cancel_problem(booking, now=booked_at + timedelta(minutes=15)) == ""
     assert "until 1 day before" in client_cancel_problem(booking, now=booked_at + timedelta(minutes=16))
 
 
-def test_without_a_grace_period_the_window_decides(offering: Offering) -> None:
+def test_without_a_grace_period_the_window_decides(book) -> None:
     booked_at = SLOT - timedelta(hours=3)
     with time_machine.travel(booked_at, tick=False):
-        booking = booking_create(
-            offering=offering,
-            start=SLOT,
-            client_name="Grace Hopper",
-            client_email="grace@example.com",
-            client_time_zone="Europe/Berlin",
-            now=booked_at,
-        ).booking
+        booking = book(now=booked_at)
     assert "until 1 day before" in client_cancel_problem(booking, now=booked_at)
 
 
