@@ -152,6 +152,9 @@ def _real_workers(*, per_queue: bool) -> Iterator[dict[str, str]]:
                         shutdown_timeout=30,
                         queues=[name],
                         hostname=f"{name}@test",
+                        # kombu's event loop is one per process: two workers sharing it
+                        # garble each other's Redis reads. The polling loop has no hub.
+                        use_eventloop=False,
                     )
                 )
             yield queues
