@@ -340,3 +340,31 @@ def webcal_url(url: str) -> str:
         if url.startswith(scheme):
             return "webcal://" + url[len(scheme) :]
     return url
+
+
+# ---------------------------------------------------------------------------
+# The cancellation and reschedule policy, as the client reads it before and after booking
+# ---------------------------------------------------------------------------
+def policy_lines(offering: Offering, *, start: datetime | None = None, zone_name: str = "") -> list[str]:
+    """What the client may do online, one sentence each; with ``start``, the deadlines in
+    ``zone_name`` ("Cancel online until Tuesday 1 December 2026, 10:00.")."""
+
+    def until(minutes: int, verb: str) -> str:
+        if start is None:
+            if not minutes:
+                return f"{verb} online any time before the call starts"
+            return f"{verb} online until {duration_text(minutes)} before the call starts"
+        return f"{verb} online until {moment_label(start - timedelta(minutes=minutes), zone_name)}"
+
+    lines = [until(offering.cancel_notice_minutes, "Cancel") + "."]
+    if offering.cancel_grace_minutes:
+        lines.append(
+            f"Changed your mind? You can cancel within {duration_text(offering.cancel_grace_minutes)} "
+            "of booking, however close the call is."
+        )
+    if offering.max_reschedules:
+        times = "once" if offering.max_reschedules == 1 else f"up to {offering.max_reschedules} times"
+        lines.append(until(offering.reschedule_notice_minutes, "Move it") + f", {times}.")
+    else:
+        lines.append("To move it, contact the coach.")
+    return lines

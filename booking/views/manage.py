@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from booking import invites
 from booking.calendar_links import calendar_links
+from booking.display import policy_lines
 from booking.forms import CancelForm
 from booking.models import Booking, BookingEvent
 from booking.services import BookingError, booking_cancel, client_cancel_problem, client_reschedule_problem
@@ -70,6 +71,7 @@ def _booking_context(request: HttpRequest, booking: Booking, token: str) -> dict
         "contact_email": coach.contact_email,
         "is_pending": booking.status == Booking.Status.PENDING,
         "is_active": booking.is_active,
+        "policy": policy_lines(booking.offering, start=booking.start, zone_name=booking.client_time_zone),
     }
 
 

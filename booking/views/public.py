@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from accounts.services import remember_zone
 from booking import display
-from booking.display import offering_cards, picker_context, with_query
+from booking.display import offering_cards, picker_context, policy_lines, with_query
 from booking.forms import BookingForm, new_form_token, parse_start
 from booking.services import (
     BookingError,
@@ -93,6 +93,7 @@ def offering_page(request: HttpRequest, coach: str, offering: str) -> HttpRespon
         "coach": found.coach,
         "offering": found,
         "contact_email": found.coach.contact_email,
+        "policy": policy_lines(found),
         **picker_context(
             request,
             offering=found,
@@ -128,6 +129,9 @@ def _render_booking_form(
         "coach_zone": coach.time_zone,
         "client_time": CallTime.of(start, start + offering.duration, zone_name) if start else None,
         "coach_time": CallTime.of(start, start + offering.duration, coach.time_zone) if start else None,
+        "policy": policy_lines(offering, start=start, zone_name=zone_name)
+        if start
+        else policy_lines(offering),
         "offering_url": with_query(
             reverse("offering_page", kwargs={"coach": coach.slug, "offering": offering.slug}),
             tz=zone_name,
