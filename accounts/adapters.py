@@ -11,6 +11,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from common.emails import absolute_url
+
 
 def site_link(url: str) -> str:
     """``http://<request host>/accounts/...`` -> ``SITE_URL/accounts/...``.
@@ -21,12 +23,11 @@ def site_link(url: str) -> str:
     parts = urlsplit(url)
     if not (parts.scheme and parts.netloc):
         return url
-    rest = (
+    return absolute_url(
         parts.path
         + (f"?{parts.query}" if parts.query else "")
         + (f"#{parts.fragment}" if parts.fragment else "")
     )
-    return f"{settings.SITE_URL}{rest}"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -52,9 +53,8 @@ class AccountAdapter(DefaultAccountAdapter):
         }
         context.setdefault("SITE_NAME", settings.SITE_NAME)
         context.setdefault("SITE_URL", settings.SITE_URL)
-        context.setdefault(
-            "current_site", SimpleNamespace(name=settings.SITE_NAME, domain=settings.SITE_DOMAIN)
-        )
+        # Replaced, not defaulted: allauth always passes the request's host here.
+        context["current_site"] = SimpleNamespace(name=settings.SITE_NAME, domain=settings.SITE_DOMAIN)
         super().send_mail(template_prefix, email, context)
 
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
