@@ -48,6 +48,14 @@ class Booking(models.Model):
     client_name = models.CharField(max_length=120)
     client_email = models.EmailField()
     client_time_zone = models.CharField(max_length=64, validators=[validate_timezone])
+    # The client's language tag when they booked (Accept-Language): 12- or 24-hour times in
+    # their emails. Blank: 24-hour.
+    client_locale = models.CharField(max_length=35, blank=True)
+    # The number the coach calls, for a phone call the coach places.
+    client_phone = models.CharField(max_length=32, blank=True)
+    # The secret part of the booking's own video room (MEETING_ROOM_URL_TEMPLATE): made once
+    # at booking and kept when the call moves, so the link in every invite stays the same.
+    room_key = models.CharField(max_length=32, blank=True, editable=False)
     note = models.TextField(blank=True, max_length=2000)
     answers = models.JSONField(default=dict, blank=True)
 

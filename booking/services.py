@@ -25,7 +25,7 @@ from booking import reminders, tasks
 from booking.emails import ANONYMISED_EMAIL
 from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
 from booking.slots import offering_slot_is_free
-from booking.tokens import new_feed_key, new_manage_key, new_reference
+from booking.tokens import new_feed_key, new_manage_key, new_reference, new_room_key
 from coaching.models import Coach, Offering
 from common.display import duration_text
 from common.errors import UserFacingError
@@ -103,6 +103,8 @@ def booking_create(
     client_time_zone: str,
     answers: dict[str, Any] | None = None,
     note: str = "",
+    client_locale: str = "",
+    client_phone: str = "",
     client: User | None = None,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
@@ -148,6 +150,8 @@ def booking_create(
                 client_name=client_name,
                 client_email=client_email,
                 client_time_zone=client_time_zone,
+                client_locale=client_locale[:35],
+                client_phone=client_phone,
                 answers=answers or {},
                 note=note,
                 start=start,
@@ -156,6 +160,7 @@ def booking_create(
                 blocked_end=end + timedelta(minutes=offering.buffer_after_minutes),
                 status=Status.PENDING if offering.requires_approval else Status.CONFIRMED,
                 manage_key=new_manage_key(),
+                room_key=new_room_key(),
             )
             if idempotency_key:
                 IdempotencyKey.objects.create(

@@ -25,6 +25,7 @@ __all__ = [
     "manage_token",
     "new_feed_key",
     "new_manage_key",
+    "new_room_key",
     "new_reference",
     "user_for_feed_token",
 ]
@@ -37,6 +38,12 @@ _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _MAX_REFERENCE = 16
 
 new_feed_key = tokens.new_key
+
+
+def new_room_key() -> str:
+    """A booking's video-room name: 26 letters and digits (130 bits), unguessable, and plain
+    enough for every meeting service's room names and for reading out."""
+    return "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(26))
 
 
 def new_reference() -> str:

@@ -93,6 +93,9 @@ class Coach(models.Model):
     bio = models.TextField(blank=True)
     photo = PhotoField(upload_to=coach_photo_path, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # The coach's language tag (from their browser when they last saved their profile): it
+    # decides 12- or 24-hour times in the emails they get. Blank: 24-hour.
+    locale = models.CharField(max_length=35, blank=True, editable=False)
     default_meeting_url = models.URLField(
         blank=True, help_text="Used when an offering has no link of its own."
     )
@@ -165,9 +168,15 @@ DEFAULT_REMINDER_OFFSETS: dict[str, tuple[int, ...]] = {"client": (1440, 60), "c
 
 class Offering(models.Model):
     class LocationKind(models.TextChoices):
-        VIDEO = "video", "Video call"
+        ROOM = "room", "Video call, a new room for each booking"
+        VIDEO = "video", "Video call, your own link"
         PHONE = "phone", "Phone call"
         IN_PERSON = "in_person", "In person"
+
+    class PhoneCaller(models.TextChoices):
+        # Who dials: the coach calls the number the client gives, or the client calls the coach's.
+        COACH = "coach", "You call the client"
+        CLIENT = "client", "The client calls you"
 
     coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="offerings")
     slug = models.SlugField(max_length=60)
@@ -202,6 +211,9 @@ class Offering(models.Model):
         max_length=500,
         blank=True,
         help_text="A meeting link, a phone number or an address.",
+    )
+    phone_caller = models.CharField(
+        "who calls whom", max_length=8, choices=PhoneCaller.choices, default=PhoneCaller.COACH
     )
     intake_questions = models.JSONField(
         default=list,

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # 12- or 24-hour times for this request, from the visitor's Accept-Language.
+    "common.hour_cycle.HourCycleMiddleware",
 ]
 # Flash messages ("Confirmation email sent to …", "Successfully signed in as …") stay on the
 # server, in the session: the default storage puts their text, addresses included, in a cookie.
@@ -277,6 +279,9 @@ COMMUNITY_SIGNUP_RATE = env.str("COMMUNITY_SIGNUP_RATE", default="5/m")
 # "open": any verified account may become a coach at /dashboard/start/; "closed": the
 # operator invites coaches (manage.py createcoach).
 COACH_SIGNUP = env.str("COACH_SIGNUP", default="closed")
+# The address of a booking's own video room, for offerings "a new room for each booking":
+# {room} becomes a long random name made once per booking (kept when the call moves).
+MEETING_ROOM_URL_TEMPLATE = env.str("MEETING_ROOM_URL_TEMPLATE", default="https://meet.jit.si/{room}")
 # Which X-Forwarded-For entry is the client: only trusted behind our own proxy.
 NINJA_NUM_PROXIES = 1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 
