@@ -16,8 +16,7 @@ from django.core.validators import RegexValidator
 from accounts.models import User
 from booking import intake
 from booking.models import Booking
-from booking.selectors import WHEN_CHOICES, WHEN_UPCOMING
-from coaching.models import Coach, Offering
+from coaching.models import Offering
 from common.display import year_in_range
 from common.forms import Form
 from common.timezones import validate_timezone
@@ -207,30 +206,3 @@ class CancelForm(Form):
 
 class RescheduleForm(Form):
     start = StartField()
-
-
-class BookingFilterForm(Form):
-    """The coach dashboard's filters; read from the query string."""
-
-    when = forms.ChoiceField(label="When", choices=WHEN_CHOICES, required=False)
-    status = forms.ChoiceField(
-        label="Status", choices=(("", "Any status"), *Booking.Status.choices), required=False
-    )
-    offering = forms.ModelChoiceField(
-        label="Offering", queryset=Offering.objects.none(), required=False, empty_label="Any offering"
-    )
-
-    def __init__(self, *args: Any, coach: Coach, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["offering"].queryset = Offering.objects.filter(coach=coach).order_by("title")
-
-    def filters(self) -> dict[str, Any]:
-        """Valid filters, defaults for the rest (a bad value never breaks the list)."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        offering = data.get("offering")
-        return {
-            "when": data.get("when") or WHEN_UPCOMING,
-            "status": data.get("status") or "",
-            "offering_id": offering.pk if offering else None,
-        }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.utils.text import slugify
@@ -350,6 +351,7 @@ class OfferingForm(ModelForm):
             "duration_minutes",
             "location_kind",
             "location_details",
+            "phone_caller",
             "slot_step_minutes",
             "buffer_before_minutes",
             "buffer_after_minutes",
@@ -379,12 +381,16 @@ class OfferingForm(ModelForm):
             "color": "Colour",
             "daily_cap": "Most calls a day",
             "location_kind": "Where",
+            "location_details": "Link, phone number or address",
             "is_active": "Active: clients can book it",
             "is_listed": "Listed on your public page",
             "follow_up_enabled": "Follow-up email after the call",
         }
         help_texts = {
             "slug": "Part of the booking link. Letters, numbers and hyphens; made from the title if blank.",
+            "location_details": "For your own link: the meeting address (blank: the default link in your "
+            "profile). For a phone call the client places: your number. In person: the address.",
+            "phone_caller": "When you call, the booking form asks the client for their number.",
             "buffer_before_minutes": "Kept free before each call.",
             "buffer_after_minutes": "Kept free after each call.",
             "daily_cap": "Blank for no limit.",
@@ -413,6 +419,9 @@ class OfferingForm(ModelForm):
         self.coach = coach
         self.today = today
         self.fields["slug"].required = False
+        if not self.instance.pk:
+            # Works without any setup: every booking gets its own video room.
+            self.fields["location_kind"].initial = Offering.LocationKind.ROOM
         for minutes, hours in HOURS_FIELDS:
             self.fields[hours].initial = Decimal(getattr(self.instance, minutes)) / 60
         # An offering saved with {} uses the defaults (booking/reminders.py): show them.
@@ -437,11 +446,34 @@ class OfferingForm(ModelForm):
         cleaned = super().clean()
         if cleaned.get("price_amount") not in (None, 0) and not cleaned.get("price_currency"):
             self.add_error("price_currency", "Say which currency the price is in, like EUR.")
+        self._clean_location(cleaned)
         if self.questions is not None and not self.questions.is_valid():
             # The rows carry their own messages; this one keeps the form invalid and
             # tells the summary at the top where to look.
             self.add_error(None, "Please check the intake questions.")
         return cleaned
+
+    def _clean_location(self, cleaned: dict[str, Any]) -> None:
+        """Each kind of place needs what the client will be sent; a room needs nothing."""
+        kind = cleaned.get("location_kind")
+        details = (cleaned.get("location_details") or "").strip()
+        cleaned["location_details"] = details
+        Kind = Offering.LocationKind
+        if kind == Kind.VIDEO:
+            if details and not _is_web_link(details):
+                self.add_error("location_details", "Give the meeting link in full, starting https://.")
+            elif not details and not _is_web_link(self.coach.default_meeting_url):
+                self.add_error(
+                    "location_details",
+                    "Give the meeting link, or choose “a new room for each booking” "
+                    "(you have no default link in your profile).",
+                )
+        elif (
+            kind == Kind.PHONE and cleaned.get("phone_caller") == Offering.PhoneCaller.CLIENT and not details
+        ):
+            self.add_error("location_details", "Give the number the client should call.")
+        elif kind == Kind.IN_PERSON and not details:
+            self.add_error("location_details", "Give the address where you meet.")
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug") or slugify(self.data.get(self.add_prefix("title"), ""))[:60]
@@ -646,3 +678,8 @@ class BusyCalendarForm(Form):
                 code="too_many",
             )
         return cleaned
+
+
+def _is_web_link(value: str) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value.strip()

@@ -25,7 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from booking import reminders, selectors
 from booking.display import booking_rows, preview_context
-from booking.forms import BookingFilterForm, CancelForm, parse_start
+from booking.filters import BookingFilterForm
+from booking.forms import CancelForm, parse_start
 from booking.models import Booking, BookingEvent, Reminder
 from booking.services import (
     BookingError,
