@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from booking import invites, reminders
-from booking.invites import dashboard_url, location_text, manage_url, meeting_url
+from booking.invites import dashboard_url, location_text, manage_url
+from booking.location import meeting_url, place_of
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
 from common.display import CallTime
 from common.emails import absolute_url, mailbox, render_email
@@ -152,7 +153,8 @@ def _context(booking: Booking, recipient: str, kind: str) -> dict[str, Any]:
         "manage_url": manage_url(booking),
         "dashboard_url": dashboard_url(booking),
         "meeting_url": meeting_url(booking),
-        "location": location_text(booking),
+        "location": location_text(booking, audience=recipient),
+        "place": place_of(booking, audience=recipient),
         "site_url": settings.SITE_URL,
         "SITE_NAME": settings.SITE_NAME,
         # The coach decides on a request (and prepares a call) with what the client answered.

@@ -20,7 +20,7 @@ from coaching.models import Offering
 from common.display import year_in_range
 from common.forms import Form
 from common.timezones import validate_timezone
-from common.validators import validate_mailbox, validate_single_line
+from common.validators import validate_mailbox, validate_phone_number, validate_single_line
 from community.landing import consent_label
 
 # ISO 8601 instants are short; anything longer is not one.
@@ -113,6 +113,14 @@ class BookingForm(Form):
         validators=[validate_mailbox],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+    # Only for a phone call the coach places (see __init__).
+    phone = forms.CharField(
+        label="Your phone number",
+        max_length=32,
+        help_text="With the country code. Only your coach sees it, to call you.",
+        validators=[validate_phone_number],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
     note = forms.CharField(
         label="Anything your coach should know? (optional)",
         required=False,
@@ -130,6 +138,11 @@ class BookingForm(Form):
             self.fields["join_community"].label = consent_label(offering.coach)
         else:
             del self.fields["join_community"]
+        if not (
+            offering.location_kind == Offering.LocationKind.PHONE
+            and offering.phone_caller == Offering.PhoneCaller.COACH
+        ):
+            del self.fields["phone"]
         self.questions = intake.questions(offering)
         if user is not None and user.is_authenticated:
             # A signed-in client books under their account's address.
@@ -191,6 +204,7 @@ class BookingForm(Form):
             "time_zone": data["time_zone"],
             "answers": data.get("answers", {}),
             "note": data["note"],
+            "phone": data.get("phone", ""),
         }
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText
 
+from booking.location import meeting_url, place_of
 from booking.models import Booking
 from booking.tokens import manage_token
 from coaching.models import Offering
@@ -67,35 +67,9 @@ def current_method(booking: Booking) -> Method:
     return "CANCEL" if booking.status in CANCELLED_STATUSES else "REQUEST"
 
 
-def _is_web_url(value: str) -> bool:
-    value = value.strip()
-    parts = urlsplit(value)
-    # A link with a space, a control or a format character in it is not one we hand on.
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and clean_address(value) == value
-
-
-def meeting_url(booking: Booking) -> str:
-    """The video link: the offering's own, else the coach's default; "" for phone and in-person calls."""
-    offering = booking.offering
-    if offering.location_kind != Offering.LocationKind.VIDEO:
-        return ""
-    details = offering.location_details.strip()
-    if _is_web_url(details):
-        return details
-    default = booking.coach.default_meeting_url.strip()
-    return default if _is_web_url(default) else ""
-
-
-def location_text(booking: Booking) -> str:
+def location_text(booking: Booking, *, audience: Audience = "client") -> str:
     """What goes in LOCATION: the link, the phone number or the address (one line)."""
-    offering = booking.offering
-    details = clean_line(offering.location_details)
-    kind = offering.location_kind
-    if kind == Offering.LocationKind.VIDEO:
-        return meeting_url(booking) or details or "Video call"
-    if kind == Offering.LocationKind.PHONE:
-        return f"Phone: {details}" if details else "Phone call"
-    return details or "In person"
+    return place_of(booking, audience=audience).location
 
 
 def event_summary(booking: Booking, *, audience: Audience) -> str:
@@ -119,11 +93,11 @@ def event_description(booking: Booking, *, audience: Audience) -> str:
     lines.append(event_summary(booking, audience=audience) + ".")
     if audience == "coach":
         lines.append(f"Client: {clean_line(booking.client_name)} <{clean_address(booking.client_email)}>")
-    link = meeting_url(booking)
-    if link:
-        lines.append(f"Join: {link}")
-    elif booking.offering.location_kind != Offering.LocationKind.VIDEO:
-        lines.append(location_text(booking))
+    place = place_of(booking, audience=audience)
+    if place.join_url:
+        lines.append(f"Join: {place.join_url}")
+    elif not place.is_video:
+        lines.append(place.detail if place.kind == Offering.LocationKind.PHONE else place.location)
     if audience == "coach":
         lines.append(f"Open in your dashboard: {dashboard_url(booking)}")
     elif status not in CANCELLED_STATUSES:
@@ -192,7 +166,7 @@ def _event(
         event.add("last-modified", _utc(booking.updated_at))
     event.add("summary", vText(clean_line(event_summary(booking, audience=audience))))
     event.add("description", vText(clean_text(event_description(booking, audience=audience))))
-    event.add("location", vText(clean_line(location_text(booking))))
+    event.add("location", vText(clean_line(location_text(booking, audience=audience))))
     link = meeting_url(booking)
     if link:
         event.add("url", link)

@@ -419,6 +419,13 @@ class OfferingForm(ModelForm):
         self.coach = coach
         self.today = today
         self.fields["slug"].required = False
+        Kind = Offering.LocationKind
+        self.fields["location_kind"].choices = [
+            (Kind.ROOM, "Video call: a new room for each booking"),
+            (Kind.VIDEO, "Video call: your own meeting link"),
+            (Kind.PHONE, "Phone call"),
+            (Kind.IN_PERSON, "In person"),
+        ]
         if not self.instance.pk:
             # Works without any setup: every booking gets its own video room.
             self.fields["location_kind"].initial = Offering.LocationKind.ROOM

@@ -168,15 +168,16 @@ DEFAULT_REMINDER_OFFSETS: dict[str, tuple[int, ...]] = {"client": (1440, 60), "c
 
 class Offering(models.Model):
     class LocationKind(models.TextChoices):
-        ROOM = "room", "Video call, a new room for each booking"
-        VIDEO = "video", "Video call, your own link"
+        # The labels are what clients read; the offering form names them for the coach.
+        ROOM = "room", "Video call"
+        VIDEO = "video", "Video call"
         PHONE = "phone", "Phone call"
         IN_PERSON = "in_person", "In person"
 
     class PhoneCaller(models.TextChoices):
         # Who dials: the coach calls the number the client gives, or the client calls the coach's.
-        COACH = "coach", "You call the client"
         CLIENT = "client", "The client calls you"
+        COACH = "coach", "You call the client"
 
     coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="offerings")
     slug = models.SlugField(max_length=60)
@@ -213,7 +214,7 @@ class Offering(models.Model):
         help_text="A meeting link, a phone number or an address.",
     )
     phone_caller = models.CharField(
-        "who calls whom", max_length=8, choices=PhoneCaller.choices, default=PhoneCaller.COACH
+        "who calls whom", max_length=8, choices=PhoneCaller.choices, default=PhoneCaller.CLIENT
     )
     intake_questions = models.JSONField(
         default=list,

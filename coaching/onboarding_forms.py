@@ -187,4 +187,6 @@ class BecomeCoachForm(Form):
             slug=slugify(title)[:60] or "call",
             duration_minutes=self.cleaned_data["offering_duration"],
             description=self.cleaned_data["offering_description"],
+            # Works with no setup: each booking gets its own video room.
+            location_kind=Offering.LocationKind.ROOM,
         )

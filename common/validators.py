@@ -45,6 +45,20 @@ def validate_mailbox(value: str) -> None:
 
 # Unicode categories a line-splitting reader may act on (controls, line and paragraph
 # separators) or that hide what a text says (format characters: zero-width, bidi).
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{4,30}")
+
+
+def validate_phone_number(value: str) -> None:
+    """A number someone can dial: digits with the usual separators, an optional leading +,
+    6 to 20 digits."""
+    value = value.strip()
+    digits = sum(ch.isdigit() for ch in value)
+    if not _PHONE.fullmatch(value) or not 6 <= digits <= 20:
+        raise ValidationError(
+            "Enter a phone number with its country code, like +44 20 7946 0000.", code="invalid_phone"
+        )
+
+
 _BREAKS = frozenset({"Cc", "Zl", "Zp"})
 _INVISIBLE = "Cf"
 

@@ -27,6 +27,8 @@ FIRST_OFFERING = {
     "title": "Intro call",
     "description": "A 30-minute call to get to know each other.",
     "duration_minutes": 30,
+    # Works with no setup: each booking gets its own video room.
+    "location_kind": "room",
 }
 
 

@@ -25,6 +25,8 @@ DEMO_OFFERINGS = (
         "description": "A free 30-minute call to get to know each other and find your next best move.",
         "duration_minutes": 30,
         "slot_step_minutes": 30,
+        # Each booking gets its own video room (MEETING_ROOM_URL_TEMPLATE).
+        "location_kind": "room",
         # Bookable, movable and cancellable until an hour ahead, so a newcomer can try
         # every step on the first free slot and watch the 1-hour reminder arrive.
         "min_notice_minutes": 60,
