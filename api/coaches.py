@@ -51,6 +51,7 @@ def coach_detail(request: HttpRequest, coach: str):
                 "description": o.description,
                 "duration_minutes": o.duration_minutes,
                 "location_kind": o.location_kind,
+                "asks_phone": o.asks_phone,
                 "requires_approval": o.requires_approval,
                 "questions": questions(o),
             }

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, AwareDatetime, field_validator
 
 from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.timezones import is_valid_timezone
-from common.validators import validate_mailbox, validate_single_line
+from common.validators import validate_mailbox, validate_phone_number, validate_single_line
 
 
 def without_nul(value: str) -> str:
@@ -85,7 +85,10 @@ class OfferingOut(Schema):
     title: str
     description: str
     duration_minutes: int
-    location_kind: str
+    location_kind: str = Field(
+        description="room (a video room made for each booking), video (the coach's link), phone or in_person"
+    )
+    asks_phone: bool = Field(description="A phone call the coach places: a booking must send `phone`")
     requires_approval: bool
     questions: list[QuestionOut]
 
@@ -123,6 +126,11 @@ class BookingIn(Schema):
     timezone: ZoneIn = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
     answers: dict[str, Any] = Field(default_factory=dict, description="Intake answers by question key")
     note: Text = Field(default="", max_length=2000)
+    phone: Text = Field(
+        default="",
+        max_length=32,
+        description="The client's number, with the country code: needed when the offering's `asks_phone`",
+    )
     join_community: bool = Field(
         default=False,
         description="Also sign up for the coach's email community (double opt-in: a confirmation email "
@@ -148,6 +156,12 @@ class BookingIn(Schema):
         except DjangoValidationError as exc:
             raise ValueError("Enter a valid email address.") from exc
         return _django_checked(validate_mailbox, value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_is_valid(cls, value: str) -> str:
+        value = value.strip()
+        return _django_checked(validate_phone_number, value) if value else value
 
     @field_validator("timezone")
     @classmethod

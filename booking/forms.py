@@ -138,10 +138,7 @@ class BookingForm(Form):
             self.fields["join_community"].label = consent_label(offering.coach)
         else:
             del self.fields["join_community"]
-        if not (
-            offering.location_kind == Offering.LocationKind.PHONE
-            and offering.phone_caller == Offering.PhoneCaller.COACH
-        ):
+        if not offering.asks_phone:
             del self.fields["phone"]
         self.questions = intake.questions(offering)
         if user is not None and user.is_authenticated:
