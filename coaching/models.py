@@ -285,13 +285,13 @@ class Offering(models.Model):
             models.UniqueConstraint(fields=["coach", "slug"], name="offering_unique_slug_per_coach"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.title} ({self.duration_minutes} min)"
+
     @property
     def asks_phone(self) -> bool:
         """A phone call the coach places: the client gives their number when booking."""
         return self.location_kind == self.LocationKind.PHONE and self.phone_caller == self.PhoneCaller.COACH
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.duration_minutes} min)"
 
     @property
     def duration(self) -> timedelta:
