@@ -16,6 +16,7 @@ import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from booking.models import Booking
 from coaching.models import Coach, Offering, WeeklyHours
 from tests.factories import CoachFactory
 from tests.support import NOW
@@ -74,8 +75,8 @@ def _sign_up_and_verify(page: Page, base_url: str, mailoutbox: list) -> None:
     expect(page.get_by_role("navigation", name="Account", exact=True)).to_contain_text(EMAIL)
 
 
-def test_a_newcomer_becomes_a_coach_and_shares_their_page(
-    page: Page, live_server, mailoutbox, pinned: None
+def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
+    page: Page, browser, live_server, mailoutbox, pinned: None
 ) -> None:
     base_url = live_server.url
     CoachFactory(slug="ada", display_name="Ada Lovelace", user__email="ada@example.com")
@@ -142,3 +143,30 @@ def test_a_newcomer_becomes_a_coach_and_shares_their_page(
     expect(page).to_have_url(f"{base_url}/nina/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Nina Newcoach")
     expect(page.get_by_text("First call").first).to_be_visible()
+
+    # A client (another browser, in New York) books the first call from that page.
+    guest = browser.new_context(locale="en-US", timezone_id="America/New_York")
+    guest.set_default_timeout(10_000)
+    client = guest.new_page()
+    try:
+        client.goto(f"{base_url}/nina/")
+        client.get_by_role("link", name="Book a call").click()
+        expect(client.get_by_role("heading", level=1)).to_have_text("First call")
+        # The policy before booking: cancel and move until 24 hours ahead.
+        expect(client.get_by_role("heading", name="Cancelling and moving")).to_be_visible()
+        client.locator(".slot-link").first.click()
+        expect(client.get_by_role("heading", level=1)).to_have_text("Book First call")
+        client.get_by_label("Your name").fill("Carla Client")
+        client.get_by_label("Email").fill("carla@example.com")
+        client.get_by_role("button", name="Book this time").click()
+
+        expect(client.get_by_role("heading", level=1)).to_have_text("You're booked")
+        booking = Booking.objects.get(client_email="carla@example.com")
+        assert booking.client_time_zone == "America/New_York"
+        join = client.get_by_role("link", name=re.compile(r"^Join the call"))
+        expect(join).to_have_attribute("href", f"https://meet.jit.si/{booking.room_key}")
+        expect(client.get_by_role("heading", name="Cancelling and moving")).to_be_visible()
+        expect(client.locator("#policy-title + ul")).to_contain_text("Cancel")
+        _assert_accessible(client, "the client's confirmation")
+    finally:
+        guest.close()
