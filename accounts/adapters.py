@@ -7,11 +7,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from accounts.models import User
 from common.emails import absolute_url
+
+NAME_LENGTH = User._meta.get_field("name").max_length
 
 
 def site_link(url: str) -> str:
@@ -65,3 +70,31 @@ class AccountAdapter(DefaultAccountAdapter):
         """
         account = super()._get_login_attempts_cache_key(request, **credentials)
         return f"{account}:{self.get_client_ip(request)}"
+
+
+def provider_name(data: dict[str, Any]) -> str:
+    """The person's name as a provider gives it ("name", else first and last), on one line."""
+    name = str(data.get("name") or "").strip() or " ".join(
+        str(data.get(part) or "").strip() for part in ("first_name", "last_name")
+    )
+    return " ".join(name.split())[:NAME_LENGTH].strip()
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """A Google (or other provider's) signup keeps the person's name.
+
+    Our User has one ``name`` field where allauth fills ``first_name``/``last_name``,
+    which it does not have: without this, a social signup would leave the name blank.
+    """
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> User:
+        user = super().populate_user(request, sociallogin, data)
+        if not user.name:
+            user.name = provider_name(data)
+        return user
+
+    def get_signup_form_initial_data(self, sociallogin: SocialLogin) -> dict[str, Any]:
+        """The social signup form (when allauth must ask, e.g. no verified email) starts with the name."""
+        initial = super().get_signup_form_initial_data(sociallogin)
+        initial["name"] = sociallogin.user.name if sociallogin.user else ""
+        return initial

@@ -25,6 +25,7 @@ from api.schemas import (
 )
 from booking.emails import manage_url
 from booking.intake import clean_answers
+from booking.location import place_of
 from booking.models import Booking, BookingEvent
 from booking.services import (
     BookingError,
@@ -41,6 +42,7 @@ from booking.slots import next_free_slots
 from booking.tokens import booking_for_manage_token
 from coaching.models import Offering
 from coaching.selectors import coach_has_offerings, offering_bookable_get
+from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
 from common.shortcuts import csrf_passes
 
@@ -107,6 +109,10 @@ def create_booking(request: HttpRequest, payload: BookingIn):
     except DjangoValidationError as exc:
         first_key, messages = next(iter(exc.message_dict.items()))
         raise field_error("body", f"answers.{first_key}", messages[0]) from exc
+    if offering.asks_phone and not payload.phone:
+        raise field_error(
+            "body", "phone", "This call is a phone call the coach places: send the client's number."
+        )
     user = request.user if request.user.is_authenticated else None
     if user is not None and not csrf_passes(request):
         return Status(HTTPStatus.FORBIDDEN, {"detail": CSRF_REFUSED})
@@ -120,12 +126,15 @@ def create_booking(request: HttpRequest, payload: BookingIn):
             client_time_zone=payload.timezone,
             answers=answers,
             note=payload.note,
+            client_phone=payload.phone if offering.asks_phone else "",
+            client_locale=locale_from_request(request),
             client=user,
             idempotency_key=f"api:{key}" if key else None,
-            # Leave the opt-in out while it is off, so a retry of an older client's body matches.
+            # Leave the opt-in and the phone out while unset, so a retry of an older client's body matches.
             fingerprint=request_fingerprint(
                 payload.model_dump(
-                    mode="json", exclude=None if payload.join_community else {"join_community"}
+                    mode="json",
+                    exclude={name for name in ("join_community", "phone") if not getattr(payload, name)},
                 )
             ),
             join_community=payload.join_community,
@@ -164,7 +173,13 @@ def get_booking(request: HttpRequest, token: str):
         "can_cancel": not cancel_problem,
         "can_reschedule": not reschedule_problem,
         "policy": cancel_problem or reschedule_problem,
+        "location": _location_out(booking),
     }
+
+
+def _location_out(booking: Booking) -> dict[str, str]:
+    place = place_of(booking, audience="client")
+    return {"kind": place.kind, "join_url": place.join_url, "text": place.location, "detail": place.detail}
 
 
 @router.post(

@@ -180,6 +180,13 @@ class BookingOut(Schema):
     ics_url: str
 
 
+class LocationOut(Schema):
+    kind: str = Field(description="room, video, phone or in_person")
+    join_url: str = Field(description="The link to join a video call; empty for phone and in-person calls")
+    text: str = Field(description="One line: the link, the phone number or the address")
+    detail: str = Field(description="What the client is told, e.g. who calls whom")
+
+
 class BookingDetailOut(BookingOut):
     coach: str
     offering: str
@@ -187,6 +194,7 @@ class BookingDetailOut(BookingOut):
     can_cancel: bool
     can_reschedule: bool
     policy: str = Field(description="Why cancel or reschedule is not possible, if it is not")
+    location: LocationOut
 
 
 class CancelIn(Schema):

@@ -61,7 +61,7 @@ def zone_options(current: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class SlotLink:
     iso: str  # with the client's offset, for <time datetime>
-    time: str  # "16:00"
+    time: str  # "16:00" or "4:00 PM"
     day: str  # "Wednesday 2 December", the visually hidden part of the link's name
     href: str
 
@@ -117,7 +117,7 @@ def build_week(
             by_day[day].append(
                 SlotLink(
                     iso=local.isoformat(),
-                    time=local.strftime("%H:%M"),
+                    time=time_label(slot, zone),
                     day=day_label(day),
                     href=slot_url(slot),
                 )
@@ -203,7 +203,7 @@ def picker_context(
 def alternatives(
     offering: Offering, *, after: datetime, zone_name: str, now: datetime
 ) -> list[dict[str, str]]:
-    """The next free times after ``after`` (or after now), as links back to the form."""
+    """The next free times after ``after`` (or after now), as links back to the form (or choices in it)."""
     found = next_free_slots(offering=offering, after=max(after, now), limit=ALTERNATIVES, now=now)
     if not found and after > now:
         found = next_free_slots(offering=offering, after=now, limit=ALTERNATIVES, now=now)
@@ -213,6 +213,7 @@ def alternatives(
         {
             "label": f"{day_label(slot.astimezone(zone).date())}, {time_label(slot, zone)}",
             "iso": slot.astimezone(zone).isoformat(),
+            "start": iso_utc(slot),  # the booking form's value, when offered as a choice in it
             "href": with_query(base, start=iso_utc(slot), tz=zone_name),
         }
         for slot in found
@@ -306,7 +307,7 @@ def preview_context(
     last = first + timedelta(days=PREVIEW_DAYS - 1)
     slots = offering_free_slots(offering=offering, start=first, end=last, tz=zone, now=now)
     by_day = {
-        day: [PreviewSlot(local.isoformat(), f"{local:%H:%M}") for local in starts]
+        day: [PreviewSlot(local.isoformat(), time_label(local, zone)) for local in starts]
         for day, starts in groupby((s.astimezone(zone) for s in slots), key=lambda local: local.date())
     }
     days = [first + timedelta(days=n) for n in range(PREVIEW_DAYS)]

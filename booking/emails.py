@@ -25,6 +25,7 @@ from booking.location import meeting_url, place_of
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
 from common.display import CallTime
 from common.emails import absolute_url, mailbox, render_email
+from common.hour_cycle import hour_cycle_for
 
 __all__ = [
     "KIND_LABELS",
@@ -180,8 +181,18 @@ def _addresses(booking: Booking, recipient: str) -> tuple[list[str], list[str]]:
     return [client_email], [mailbox(booking.coach.reply_email)]
 
 
+def recipient_locale(booking: Booking, recipient: str) -> str:
+    """The language tag whose clock (12- or 24-hour) the recipient reads."""
+    return booking.coach.locale if recipient == Recipient.COACH else booking.client_locale
+
+
 def build_message(event: BookingEvent, recipient: str, kind: str, *, now: datetime) -> InviteEmail:
     """The email about ``event`` for ``recipient`` ("client" or "coach"), invite included."""
+    with hour_cycle_for(recipient_locale(event.booking, recipient)):
+        return _build_message(event, recipient, kind, now=now)
+
+
+def _build_message(event: BookingEvent, recipient: str, kind: str, *, now: datetime) -> InviteEmail:
     booking = event.booking
     context = _context(booking, recipient, kind)
     previous = _previous_start(event) if kind == RESCHEDULED else None
@@ -236,7 +247,12 @@ def book_again_url(booking: Booking) -> str:
 
 
 def build_reminder_message(reminder: Reminder, *, now: datetime) -> EmailMultiAlternatives:
-    """The reminder (or follow-up) email for ``reminder``, in its recipient's time zone."""
+    """The reminder (or follow-up) email for ``reminder``, in its recipient's time zone and clock."""
+    with hour_cycle_for(recipient_locale(reminder.booking, reminder.recipient)):
+        return _build_reminder_message(reminder, now=now)
+
+
+def _build_reminder_message(reminder: Reminder, *, now: datetime) -> EmailMultiAlternatives:
     booking = reminder.booking
     name = "follow-up" if reminder.kind == reminders.FOLLOW_UP else "reminder"
     context = _context(booking, reminder.recipient, name)

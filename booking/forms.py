@@ -120,6 +120,7 @@ class BookingForm(Form):
         help_text="With the country code. Only your coach sees it, to call you.",
         validators=[validate_phone_number],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+        error_messages={"required": "Give the number your coach should call you on."},
     )
     note = forms.CharField(
         label="Anything your coach should know? (optional)",

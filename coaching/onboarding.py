@@ -22,6 +22,7 @@ from coaching.models import Coach
 from coaching.onboarding_forms import BecomeCoachForm
 from coaching.permissions import coach_required, coach_signup_open, not_a_coach
 from coaching.selectors import coach_for_user, user_email_verified
+from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, AddressRateThrottle
 
 # The live check runs as someone types (debounced in static/js/onboarding.js): generous,
@@ -75,6 +76,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 offering=form.offering(),
                 windows=form.windows,
                 photo=data.get("photo"),
+                locale=locale_from_request(request),
             )
         except services.SetupError as exc:
             # The address was taken between the check and the save: say so on that field.

@@ -52,12 +52,23 @@ def coach_slug_problem(slug: str, *, coach: Coach | None = None) -> str:
     return "This address is taken. Please choose another one." if taken.exists() else ""
 
 
-def coach_create(*, user: User, slug: str, display_name: str, time_zone: str, headline: str = "") -> Coach:
-    """Make ``user`` a coach at ``/<slug>/``; SetupError (safe to show) when it cannot be."""
+def coach_create(
+    *, user: User, slug: str, display_name: str, time_zone: str, headline: str = "", locale: str = ""
+) -> Coach:
+    """Make ``user`` a coach at ``/<slug>/``; SetupError (safe to show) when it cannot be.
+
+    ``locale`` (their browser's language) picks 12- or 24-hour times in their emails."""
     problem = coach_slug_problem(slug)
     if problem:
         raise SetupError(problem)
-    coach = Coach(user=user, slug=slug, display_name=display_name, time_zone=time_zone, headline=headline)
+    coach = Coach(
+        user=user,
+        slug=slug,
+        display_name=display_name,
+        time_zone=time_zone,
+        headline=headline,
+        locale=locale[:35],
+    )
     try:
         coach.full_clean(exclude=["user", "photo"])
     except ValidationError as exc:
@@ -316,6 +327,7 @@ def coach_onboard(
     offering: Offering,
     windows: Mapping[int, Sequence[tuple[time, time]]],
     photo: object = None,
+    locale: str = "",
 ) -> Coach:
     """Make ``user`` a coach with a first ``offering`` (unsaved), weekly hours and ``photo`` (a
     re-encoded upload, or None), all or nothing.
@@ -326,7 +338,12 @@ def coach_onboard(
     with transaction.atomic():
         try:
             coach = coach_create(
-                user=user, slug=slug, display_name=display_name, time_zone=time_zone, headline=headline
+                user=user,
+                slug=slug,
+                display_name=display_name,
+                time_zone=time_zone,
+                headline=headline,
+                locale=locale,
             )
         except SetupError as exc:
             # Taken since the form checked it: say that in words, not the model's "Coach with this Slug".

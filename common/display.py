@@ -7,11 +7,12 @@ not in services or templates (the template ``|time`` filter would use the site's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 
+from common.hour_cycle import is_12_hour
 from common.timezones import is_valid_timezone
 
 MAX_ZONE_PARAM = 64
@@ -34,9 +35,17 @@ def short_day_label(value: date) -> str:
     return f"{value:%a} {value.day} {value:%b}"
 
 
+def clock_label(local: datetime | time) -> str:
+    """``16:00``, or ``4:00 PM`` for a visitor who reads 12-hour times (common/hour_cycle.py)."""
+    if is_12_hour():
+        hour = local.hour % 12 or 12
+        return f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local.hour:02d}:{local.minute:02d}"
+
+
 def time_label(value: datetime, zone: ZoneInfo) -> str:
-    """``16:00``: the wall clock of ``value`` in ``zone``."""
-    return value.astimezone(zone).strftime("%H:%M")
+    """``16:00`` (or ``4:00 PM``): the wall clock of ``value`` in ``zone``."""
+    return clock_label(value.astimezone(zone))
 
 
 def zone_city(name: str) -> str:
@@ -45,9 +54,9 @@ def zone_city(name: str) -> str:
 
 
 def moment_label(value: datetime, zone_name: str) -> str:
-    """``Wednesday 2 December 2026, 16:00`` in ``zone_name``."""
+    """``Wednesday 2 December 2026, 16:00`` (or ``4:00 PM``) in ``zone_name``."""
     local = value.astimezone(ZoneInfo(zone_name))
-    return f"{day_label(local.date())} {local:%Y}, {local:%H:%M}"
+    return f"{day_label(local.date())} {local:%Y}, {clock_label(local)}"
 
 
 def week_title(start: date, end: date) -> str:
@@ -63,7 +72,7 @@ def when_label(slot: datetime, zone: ZoneInfo, now: datetime) -> str:
     """``today 15:30``, ``tomorrow 09:00``, ``Tue 10:30`` within a week, else ``Tue 15 Dec, 10:30``."""
     local = slot.astimezone(zone)
     days = (local.date() - now.astimezone(zone).date()).days
-    clock = f"{local:%H:%M}"
+    clock = clock_label(local)
     if days == 0:
         return f"today {clock}"
     if days == 1:
@@ -91,7 +100,7 @@ class CallTime:
 
     zone: str
     day: str  # "Wednesday 2 December 2026"
-    start: str  # "16:00"
+    start: str  # "16:00", or "4:00 PM" for a 12-hour reader
     end: str  # "16:30", or "" when only the start is known
     iso: str  # start with the zone's offset, for <time datetime>
 
@@ -102,7 +111,7 @@ class CallTime:
         return cls(
             zone=zone_name,
             day=f"{day_label(local.date())} {local:%Y}",
-            start=local.strftime("%H:%M"),
+            start=clock_label(local),
             end=time_label(end, zone) if end is not None else "",
             iso=local.isoformat(),
         )

@@ -36,6 +36,7 @@ from booking.tokens import manage_token
 from coaching.models import Offering
 from coaching.selectors import coach_get_public, offering_bookable_get
 from common.display import CallTime, visitor_zone
+from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle
 from common.shortcuts import found_or_404
 from common.timezones import is_valid_timezone
@@ -70,6 +71,8 @@ def coach_page(request: HttpRequest, coach: str) -> HttpResponse:
         "coach": found,
         "zone": zone,
         "cards": cards,
+        # The page script counts "today" and "tomorrow" from the server's clock.
+        "now_iso": now.isoformat(),
         # The call to action books the offering the coach features, else the first listed one.
         "primary": next(
             (c for c in cards if c.offering.pk == found.featured_offering_id), cards[0] if cards else None
@@ -211,6 +214,8 @@ def _book_post(request: HttpRequest, *, offering: Offering, user: User | None, n
             client_time_zone=data["time_zone"],
             answers=data.get("answers", {}),
             note=data["note"],
+            client_locale=locale_from_request(request),
+            client_phone=data.get("phone", ""),
             client=user,
             idempotency_key=f"form:{data['form_token']}",
             fingerprint=request_fingerprint(form.fingerprint_payload()),
@@ -218,14 +223,14 @@ def _book_post(request: HttpRequest, *, offering: Offering, user: User | None, n
             now=now,
         )
     except SlotUnavailable:
+        # The same form again, everything typed kept, with the next free times to pick from
+        # (radio buttons in place of the hidden start): sending it books the one picked.
+        found = display.alternatives(offering, after=data["start"], zone_name=zone_name, now=now)
         return _render_booking_form(
-            form=None,
-            problem=(
-                "That time has already passed. Here are the next free times."
-                if data["start"] <= now
-                else "This time was just taken. Here are the next free times."
-            ),
-            alternatives=display.alternatives(offering, after=data["start"], zone_name=zone_name, now=now),
+            form=_with_new_token(form),
+            problem=("That time has already passed." if data["start"] <= now else "This time was just taken.")
+            + (" Pick one of the next free times below: your details are kept." if found else ""),
+            alternatives=found,
             status=HTTPStatus.CONFLICT,
             **render_form,
         )

@@ -4,8 +4,12 @@
 // every time is a link to the booking form. With it:
 // - previous/next week fetch the JSON API (/api/v1/.../slots) instead of loading a page,
 //   and the change is announced in an aria-live region;
-// - when nothing told the server the visitor's zone, the browser's zone is used;
+// - when nothing told the server the visitor's zone, the browser's zone is used (on the
+//   coach's landing page too, for its "next free" times);
+// - picking a zone shows the times in it at once (the "Show times" button is for no-JS);
 // - a filter box narrows the long list of zones;
+// - times read 12- or 24-hour as the browser's own locale does, like the server's pages
+//   (common/hour_cycle.py reads the same choice from Accept-Language);
 // - forms marked data-submit-once can't be sent twice by a double click.
 // Any failure falls back to an ordinary page load. No inline script: the CSP forbids it.
 (function () {
@@ -52,6 +56,42 @@
   }
 
   var formatters = {};
+
+  // Whether the browser's locale reads "4:00 PM" rather than "16:00".
+  var TWELVE_HOUR = (function () {
+    try {
+      var options = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" }).resolvedOptions();
+      return options.hourCycle ? options.hourCycle === "h11" || options.hourCycle === "h12" : !!options.hour12;
+    } catch (error) {
+      return false;
+    }
+  })();
+
+  // "16:00" -> "4:00 PM" for a 12-hour reader, written as common/display.py writes it.
+  function clockText(hhmm) {
+    if (!TWELVE_HOUR) return hhmm;
+    var hour = parseInt(hhmm.slice(0, 2), 10);
+    return (hour % 12 || 12) + ":" + hhmm.slice(3, 5) + (hour < 12 ? " AM" : " PM");
+  }
+
+  // "today 15:30", "tomorrow 09:00", "Tue 10:30" within a week, else "Tue 15 Dec, 10:30",
+  // as common/display.py's when_label.
+  function whenLabel(instant, zone, nowInstant) {
+    var local = wallClock(instant, zone);
+    var today = wallClock(nowInstant, zone).date;
+    var days = Math.round((parseDate(local.date) - parseDate(today)) / 864e5);
+    var clock = clockText(local.time);
+    var date = parseDate(local.date);
+    var weekday = WEEKDAYS[date.getUTCDay()].slice(0, 3);
+    if (days === 0) return "today " + clock;
+    if (days === 1) return "tomorrow " + clock;
+    if (days < 7) return weekday + " " + clock;
+    return weekday + " " + date.getUTCDate() + " " + MONTHS[date.getUTCMonth()].slice(0, 3) + ", " + clock;
+  }
+
+  function zoneCity(zone) {
+    return zone.split("/").pop().replace(/_/g, " ");
+  }
 
   // {date: "2026-12-02", time: "16:00"}: the wall clock of an instant in a zone.
   function wallClock(instant, zone) {
@@ -161,7 +201,7 @@
             var link = make("a", "slot-link");
             link.href = data.slotUrl + query({ start: utcIso(slot.instant), tz: zone });
             link.appendChild(make("span", "visually-hidden", dayLabel(iso) + ", "));
-            var time = make("time", "", slot.time);
+            var time = make("time", "", clockText(slot.time));
             time.setAttribute("datetime", slot.iso);
             link.appendChild(time);
             var item = make("li");
@@ -265,11 +305,22 @@
       });
     }
 
+    function currentWeek() {
+      return zoneForm && zoneForm.elements.week ? zoneForm.elements.week.value : data.week;
+    }
+
     // Signed-in visitors submit the zone form normally, so their account remembers it.
     if (zoneForm && zoneSelect && !data.signedIn) {
       zoneForm.addEventListener("submit", function (event) {
         event.preventDefault();
-        load(zoneForm.elements.week ? zoneForm.elements.week.value : data.week, zoneSelect.value, "push");
+        load(currentWeek(), zoneSelect.value, "push");
+      });
+    }
+    // A picked zone applies at once, for everyone: the times change in place (no page load,
+    // so arrowing through the list is no change of context); the week links follow it.
+    if (zoneSelect) {
+      zoneSelect.addEventListener("change", function () {
+        if (zoneSelect.value && zoneSelect.value !== data.tz) load(currentWeek(), zoneSelect.value, "replace");
       });
     }
 
@@ -287,6 +338,35 @@
         }
       }
     }
+  }
+
+  // The coach's landing page: when the server only guessed the zone (the coach's), show the
+  // next free times in the browser's zone, name it, and open the offerings in it.
+  function enhanceNextFree(root) {
+    var data = root.dataset;
+    if (!data.detectZone) return;
+    var zone = browserZone();
+    if (!zone || zone === data.nextFreeZone) return;
+    try {
+      wallClock(new Date(), zone);
+    } catch (error) {
+      return; // a zone this browser can't format: keep the server's
+    }
+    var now = data.now && !isNaN(Date.parse(data.now)) ? new Date(data.now) : new Date();
+    root.querySelectorAll("[data-next-free] time[datetime], .card time[datetime]").forEach(function (node) {
+      var instant = new Date(node.getAttribute("datetime"));
+      if (isNaN(instant.getTime())) return;
+      node.textContent = whenLabel(instant, zone, now);
+    });
+    root.querySelectorAll("[data-zone-text]").forEach(function (node) {
+      node.textContent = "your time (" + (node.dataset.zoneText === "long" ? zone : zoneCity(zone)) + ")";
+    });
+    root.querySelectorAll(".landing-cta a[href], .card-action a[href]").forEach(function (link) {
+      var url = new URL(link.href, window.location.href);
+      if (url.origin !== window.location.origin) return;
+      url.searchParams.set("tz", zone);
+      link.href = url.pathname + url.search;
+    });
   }
 
   function submitOnce(form) {
@@ -310,5 +390,6 @@
   }
 
   document.querySelectorAll("[data-slot-picker]").forEach(enhancePicker);
+  document.querySelectorAll("[data-next-free-zone]").forEach(enhanceNextFree);
   document.querySelectorAll("form[data-submit-once]").forEach(submitOnce);
 })();

@@ -215,3 +215,36 @@ def test_it_publishes_an_openapi_schema_with_the_contract_paths(client: Client) 
     assert docs.status_code == HTTPStatus.OK
     assert "/static/ninja/swagger-ui-bundle.js" in docs.content.decode()
     assert "cdn" not in docs.content.decode().lower()
+
+
+def test_a_phone_call_the_coach_places_needs_the_clients_number(client: Client, offering: Offering) -> None:
+    offering.location_kind, offering.phone_caller = Offering.LocationKind.PHONE, Offering.PhoneCaller.COACH
+    offering.save()
+    assert client.get("/api/v1/coaches/ada").json()["offerings"][0]["asks_phone"] is True
+    missing = post(client, "/api/v1/bookings", booking_body())
+    assert missing.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert missing.json()["detail"][0]["loc"] == ["body", "phone"]
+    bad = post(client, "/api/v1/bookings", booking_body(phone="not a number"))
+    assert bad.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert bad.json()["detail"][0]["loc"][-1] == "phone"
+    made = post(client, "/api/v1/bookings", booking_body(phone="+49 30 1234567"))
+    assert made.status_code == HTTPStatus.CREATED, made.content
+    booking = Booking.objects.get()
+    assert booking.client_phone == "+49 30 1234567"
+    location = client.get(f"/api/v1/bookings/{manage_token(booking)}").json()["location"]
+    assert location == {
+        "kind": "phone",
+        "join_url": "",
+        "text": "Phone: +49 30 1234567",
+        "detail": "Ada Lovelace calls you on +49 30 1234567.",
+    }
+
+
+def test_a_booking_says_where_to_join(client: Client, offering: Offering) -> None:
+    offering.location_kind = Offering.LocationKind.ROOM
+    offering.save()
+    made = post(client, "/api/v1/bookings", booking_body())
+    booking = Booking.objects.get(reference=made.json()["reference"])
+    location = client.get(f"/api/v1/bookings/{manage_token(booking)}").json()["location"]
+    assert location["kind"] == "room"
+    assert location["join_url"] == f"https://meet.jit.si/{booking.room_key}"

@@ -47,7 +47,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(locale="en-US", timezone_id="Europe/Berlin")
+    # en-GB reads 24-hour times ("15:00"), which the tests' expected strings use; a test of
+    # 12-hour times opens its own context with locale="en-US" (tests/e2e/test_zone_picker.py).
+    context = browser.new_context(locale="en-GB", timezone_id="Europe/Berlin")
     context.set_default_timeout(10_000)
     yield context
     context.close()

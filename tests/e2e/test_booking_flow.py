@@ -129,7 +129,7 @@ def test_it_books_reschedules_and_cancels_the_demo_coach_as_a_guest(
 
 def test_it_books_without_javascript(browser, live_server, demo: None) -> None:
     """With scripts off, the zone form, the week links and the slot links do everything."""
-    context = browser.new_context(java_script_enabled=False, locale="en-US", timezone_id="Europe/Berlin")
+    context = browser.new_context(java_script_enabled=False, locale="en-GB", timezone_id="Europe/Berlin")
     context.set_default_timeout(10_000)
     page = context.new_page()
     try:
