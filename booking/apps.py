@@ -12,7 +12,8 @@ class BookingConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from accounts.services import register_account_data
-        from booking import services, signals
+        from booking import clashes, services, signals
+        from coaching.clashes import register_booking_source
 
         email_confirmed.connect(signals.on_email_confirmed, dispatch_uid="booking.link_on_email_confirmed")
         user_logged_in.connect(signals.on_user_logged_in, dispatch_uid="booking.link_on_login")
@@ -20,3 +21,5 @@ class BookingConfig(AppConfig):
         register_account_data(
             name="bookings", export=services.client_bookings_export, delete=services.client_bookings_forget
         )
+        # The coach's hours pages warn about booked calls a change would leave outside the hours.
+        register_booking_source(clashes.coach_upcoming_calls)

@@ -226,6 +226,17 @@ def _map_wall(wall: datetime, transition: _Transition) -> datetime:
     return max(wall - after, instant)  # after the change; inside a gap -> the change itself
 
 
+def open_windows(
+    availability: Availability, first_day: date, last_day: date
+) -> list[tuple[datetime, datetime]]:
+    """The open windows (aware UTC, sorted) of the local dates ``first_day``..``last_day``: the
+    weekly hours, with overrides replacing a date's hours or closing it; no bookings, caps or
+    busy time (coaching/clashes.py checks calls against these)."""
+    return _expand(
+        availability, first_day=first_day, last_day=last_day, blocked_days=frozenset(), daily_cap_zero=False
+    )[0]
+
+
 def _expand(
     availability: Availability,
     *,

@@ -23,11 +23,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from coaching import selectors, services
+from coaching.clashes import BookedCall, Clashes, booking_clashes
 from coaching.forms import CoachProfileForm, DateOverrideForm, OfferingForm, WeeklyHoursForm
 from coaching.models import Coach, DateOverride, Offering
 from coaching.permissions import coach_required
+from common.display import CallTime
 from common.display import short_day_label as format_day
 from common.forms import Form, ModelForm
+from common.hour_cycle import locale_from_request
 from common.shortcuts import found_or_404
 
 OFFERINGS_PER_PAGE = 20
@@ -74,7 +77,9 @@ def _offering_or_404(coach: Coach, pk: int) -> Offering:
 def profile(request: HttpRequest, coach: Coach) -> HttpResponse:
     form = CoachProfileForm(request.POST if request.method == "POST" else None, instance=coach)
     if request.method == "POST" and form.is_valid():
-        services.coach_update(coach=form.instance, fields=form.Meta.fields)
+        # The browser's language decides 12- or 24-hour times in the coach's emails.
+        form.instance.locale = locale_from_request(request) or coach.locale
+        services.coach_update(coach=form.instance, fields=[*form.Meta.fields, "locale"])
         messages.success(request, "Profile saved.")
         return redirect("dashboard_profile")
     return render(
@@ -164,19 +169,72 @@ def offering_deactivate(request: HttpRequest, coach: Coach, pk: int) -> HttpResp
 
 
 # ---------------------------------------------------------------------------
+# Booked calls a change of hours leaves outside them (coaching/clashes.py)
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClashRow:
+    call: BookedCall
+    time: CallTime
+
+
+def _clash_context(
+    request: HttpRequest, coach: Coach, clashes: Clashes, form: Form | None, where: str
+) -> dict[str, Any]:
+    """What templates/coaching/dashboard/_clashes.html shows: the warning, the calls, and the
+    posted values that "save anyway" sends again (with the warning's token)."""
+    if not clashes:
+        return {"clashes": clashes}
+    if clashes.total == 1:
+        message = f"1 booked call falls outside {where}. It stays booked unless you move or cancel it."
+    else:
+        message = (
+            f"{clashes.total} booked calls fall outside {where}. "
+            "They stay booked unless you move or cancel them."
+        )
+    resubmit = (
+        [] if form is None else [(name, request.POST[name]) for name in form.fields if name in request.POST]
+    )
+    return {
+        "clashes": clashes,
+        "clash_message": message,
+        "clash_rows": [
+            ClashRow(call, CallTime.of(call.start, call.end, coach.time_zone)) for call in clashes.listed
+        ],
+        "resubmit": resubmit,
+    }
+
+
+def _kept_note(clashes: Clashes, outside: str = "outside them") -> str:
+    """What the message after "save anyway" adds: the calls were left as they were."""
+    if not clashes:
+        return ""
+    if clashes.total == 1:
+        return f" The booked call {outside} was kept: move or cancel it from Bookings if you need to."
+    return (
+        f" The {clashes.total} booked calls {outside} were kept: "
+        "move or cancel them from Bookings if you need to."
+    )
+
+
+# ---------------------------------------------------------------------------
 # Weekly hours
 # ---------------------------------------------------------------------------
 @require_http_methods(["GET", "POST"])
 @coach_required
 def weekly_hours(request: HttpRequest, coach: Coach) -> HttpResponse:
+    """The week grid. A change that leaves booked calls outside the hours is saved only after
+    "save anyway"; the calls are never touched."""
     form = WeeklyHoursForm(request.POST if request.method == "POST" else None, coach=coach)
+    clashes = Clashes()
     if request.method == "POST" and form.is_valid():
-        services.weekly_hours_replace(coach=coach, windows=form.windows)
-        messages.success(request, "Weekly hours saved.")
-        return redirect("dashboard_hours")
-    return render(
-        request, "coaching/dashboard/weekly_hours.html", {"coach": coach, "form": form, "section": "hours"}
-    )
+        clashes = booking_clashes(coach=coach, now=timezone.now(), weekly=form.windows)
+        if not clashes or clashes.confirmed_by(request.POST.get("confirm")):
+            services.weekly_hours_replace(coach=coach, windows=form.windows)
+            messages.success(request, "Weekly hours saved." + _kept_note(clashes))
+            return redirect("dashboard_hours")
+    context = {"coach": coach, "form": form, "section": "hours"}
+    context.update(_clash_context(request, coach, clashes, form, "these hours"))
+    return render(request, "coaching/dashboard/weekly_hours.html", context)
 
 
 # ---------------------------------------------------------------------------
@@ -222,38 +280,55 @@ def override_list(request: HttpRequest, coach: Coach) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @coach_required
 def override_create(request: HttpRequest, coach: Coach) -> HttpResponse:
-    today = _local_today(coach, timezone.now())
+    """A day off or one-off hours; booked calls it would leave outside the hours need "save anyway"."""
+    now = timezone.now()
+    today = _local_today(coach, now)
     form = DateOverrideForm(request.POST if request.method == "POST" else None, coach=coach, today=today)
-
-    def save() -> str:
-        # A double submission may race past the form's check for this date: the database catches it.
+    clashes = Clashes()
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.date_override_create(coach=coach, day=data["date"], note=data["note"], windows=form.windows)
-        return f"Override for {format_day(data['date'])} saved."
-
-    context = {"coach": coach, "today": today, "section": "overrides"}
-    return _form_page(
-        request, form, save, "date", "dashboard_overrides", "coaching/dashboard/override_form.html", context
-    )
+        clashes = booking_clashes(coach=coach, now=now, overrides={data["date"]: form.windows})
+        if not clashes or clashes.confirmed_by(request.POST.get("confirm")):
+            try:
+                services.date_override_create(
+                    coach=coach, day=data["date"], note=data["note"], windows=form.windows
+                )
+            except services.SetupError as exc:
+                # A double submission raced past the form's check for this date: the database caught it.
+                form.add_error("date", exc.message)
+                clashes = Clashes()
+            else:
+                messages.success(
+                    request, f"Override for {format_day(data['date'])} saved." + _kept_note(clashes)
+                )
+                return redirect("dashboard_overrides")
+    context = {"coach": coach, "today": today, "form": form, "section": "overrides"}
+    context.update(_clash_context(request, coach, clashes, form, "these hours"))
+    return render(request, "coaching/dashboard/override_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 @coach_required
 def override_delete(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
-    """Remove the override of one date: all of that date's rows, after confirmation."""
+    """Remove the override of one date: all of that date's rows, after confirmation (and after
+    "remove anyway" when the weekly hours would leave booked calls of that date outside)."""
     override = found_or_404(
         selectors.coach_override_get(coach=coach, pk=pk), "No such date override of yours."
     )
     label = format_day(override.date)
+    clashes = Clashes()
     if request.method == "POST":
-        services.date_override_delete(coach=coach, day=override.date)
-        messages.success(request, f"Override for {label} removed: your weekly hours apply again.")
-        return redirect("dashboard_overrides")
+        clashes = booking_clashes(coach=coach, now=timezone.now(), overrides={override.date: None})
+        if not clashes or clashes.confirmed_by(request.POST.get("confirm")):
+            services.date_override_delete(coach=coach, day=override.date)
+            note = _kept_note(clashes, "outside your weekly hours")
+            messages.success(request, f"Override for {label} removed: your weekly hours apply again." + note)
+            return redirect("dashboard_overrides")
     day = OverrideDay(
         override.date, label, list(selectors.coach_overrides_on(coach=coach, dates=[override.date]))
     )
-    return render(
-        request,
-        "coaching/dashboard/override_delete.html",
-        {"coach": coach, "override_day": day, "section": "overrides"},
+    context = {"coach": coach, "override_day": day, "section": "overrides"}
+    context.update(
+        _clash_context(request, coach, clashes, None, "your weekly hours once this override is removed")
     )
+    return render(request, "coaching/dashboard/override_delete.html", context)

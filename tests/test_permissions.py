@@ -371,7 +371,15 @@ COACH_ENDPOINTS = [
     get("offering deactivate", lambda w: f"/dashboard/offerings/{w.offering.pk}/deactivate/", row=True),
     post("offering deactivate", lambda w: f"/dashboard/offerings/{w.offering.pk}/deactivate/", row=True),
     get("hours", at("/dashboard/hours/")),
-    post("hours", at("/dashboard/hours/"), lambda w: week_data(**{"day5-0": ("06:00", "07:00")})),
+    # Mon-Fri stay as the fixture has them: clearing them would leave Ada's bookings outside
+    # her hours, and the page would warn before saving (tests/coaching/test_availability_clashes.py).
+    post(
+        "hours",
+        at("/dashboard/hours/"),
+        lambda w: week_data(
+            **{f"day{d}-0": ("09:00", "17:00") for d in range(5)}, **{"day5-0": ("06:00", "07:00")}
+        ),
+    ),
     get("overrides", at("/dashboard/overrides/")),
     get("override new", at("/dashboard/overrides/new/")),
     post(
