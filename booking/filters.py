@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from booking.models import Booking
-from booking.selectors import WHEN_CHOICES, WHEN_UPCOMING
+from booking.selectors import SEARCH_MAX_LENGTH, WHEN_CHOICES, WHEN_UPCOMING
 from coaching.models import Coach, Offering
 from common.forms import Form
 
@@ -15,6 +15,12 @@ from common.forms import Form
 class BookingFilterForm(Form):
     """The coach dashboard's filters; read from the query string."""
 
+    q = forms.CharField(
+        label="Client name or email",
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
     when = forms.ChoiceField(label="When", choices=WHEN_CHOICES, required=False)
     status = forms.ChoiceField(
         label="Status", choices=(("", "Any status"), *Booking.Status.choices), required=False
@@ -32,7 +38,10 @@ class BookingFilterForm(Form):
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         offering = data.get("offering")
+        # A longer term is cut, not refused; an invalid one (a NUL byte) searches for nothing.
+        term = (data.get("q") or "")[:SEARCH_MAX_LENGTH]
         return {
+            "q": term,
             "when": data.get("when") or WHEN_UPCOMING,
             "status": data.get("status") or "",
             "offering_id": offering.pk if offering else None,

@@ -15,13 +15,17 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from accounts.models import User
 from booking import invites
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
-from coaching.models import Coach
+from coaching.models import BusyBlock, Coach
 
 # The coach dashboard's "when" filter.
 WHEN_UPCOMING = "upcoming"
 WHEN_PAST = "past"
 WHEN_ALL = "all"
 WHEN_CHOICES = ((WHEN_UPCOMING, "Upcoming"), (WHEN_PAST, "Past"), (WHEN_ALL, "All"))
+# Statuses that no longer hold time: the calendar and the upcoming list leave them out.
+CALENDAR_HIDDEN_STATUSES = (Booking.Status.CANCELLED, Booking.Status.DECLINED)
+# The longest search term the bookings list uses (a name or an email address).
+SEARCH_MAX_LENGTH = 100
 # How far back feeds reach, and how long a cancellation stays in them.
 FEED_PAST = timedelta(days=30)
 FAILED_EMAILS_SHOWN = 50
@@ -33,6 +37,7 @@ FEED_SHOWN_FIELDS = (
     "offering__title",
     "offering__location_kind",
     "offering__location_details",
+    "offering__phone_caller",
     "offering__duration_minutes",
     "coach_id",
     "coach__display_name",
@@ -58,14 +63,25 @@ def coach_bookings(
     when: str = WHEN_UPCOMING,
     status: str = "",
     offering_id: int | None = None,
+    q: str = "",
 ) -> QuerySet[Booking]:
-    """The coach's bookings, filtered; upcoming soonest first, otherwise latest first."""
+    """The coach's bookings, filtered; upcoming soonest first, otherwise latest first.
+
+    ``q`` finds the client by a part of their name or email, in any case. Upcoming calls leave
+    out cancelled and declined ones unless ``status`` asks for exactly those.
+    """
     qs = Booking.objects.filter(coach=coach).select_related("offering")
     if status:
         qs = qs.filter(status=status)
     if offering_id is not None:
         qs = qs.filter(offering_id=offering_id)
+    if q:
+        # icontains: UPPER(...) LIKE on PostgreSQL, LIKE (case-blind for ASCII) on SQLite; Django
+        # escapes % and _ in the term.
+        qs = qs.filter(Q(client_name__icontains=q) | Q(client_email__icontains=q))
     if when == WHEN_UPCOMING:
+        if not status:
+            qs = qs.exclude(status__in=CALENDAR_HIDDEN_STATUSES)
         return qs.filter(end__gt=now).order_by("start", "pk")
     if when == WHEN_PAST:
         qs = qs.filter(end__lte=now)
@@ -157,3 +173,71 @@ def feed_stats(bookings: QuerySet[Booking]) -> dict[str, Any]:
 def feed_rows(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
     """A feed's bookings in order, with what their events show: one query."""
     return bookings.select_related("offering", "coach").order_by("start", "pk")
+
+
+# ---------------------------------------------------------------------------
+# The coach's agenda, week calendar and the pending count of the navigation
+# ---------------------------------------------------------------------------
+def coach_calls_between(*, coach: Coach, start: datetime, end: datetime) -> list[Booking]:
+    """The coach's pending and confirmed calls overlapping ``[start, end)``, soonest first: one query.
+
+    ``coach`` is set on each row from the argument (no join), so booking/invites.py can read
+    the meeting link.
+    """
+    rows = list(
+        Booking.objects.filter(coach=coach, status__in=Booking.ACTIVE_STATUSES, start__lt=end, end__gt=start)
+        .select_related("offering")
+        .order_by("start", "pk")
+    )
+    for booking in rows:
+        booking.coach = coach
+    return rows
+
+
+def coach_calls_needing_outcome(*, coach: Coach, now: datetime, limit: int) -> list[Booking]:
+    """Confirmed calls that have ended without being marked completed or no-show, latest first.
+
+    At most ``limit`` rows (one query); a caller asks for one more to know whether there are more.
+    """
+    return list(
+        Booking.objects.filter(coach=coach, status=Booking.Status.CONFIRMED, end__lte=now)
+        .select_related("offering")
+        .order_by("-start", "-pk")[:limit]
+    )
+
+
+def coach_calendar_bookings(*, coach: Coach, start: datetime, end: datetime) -> list[Booking]:
+    """The coach's bookings overlapping ``[start, end)`` that still hold or held time (not cancelled
+    or declined), soonest first: one query."""
+    return list(
+        Booking.objects.filter(coach=coach, start__lt=end, end__gt=start)
+        .exclude(status__in=CALENDAR_HIDDEN_STATUSES)
+        .select_related("offering")
+        .order_by("start", "pk")
+    )
+
+
+def coach_busy_between(
+    *, coach: Coach, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, str]]:
+    """Busy time from the coach's connected calendars overlapping ``[start, end)``:
+    ``(start, end, calendar name)`` rows, soonest first, in one query. The events' own text is
+    not read: the calendar shows that the time is taken, not what the coach does then."""
+    return [
+        (block_start, block_end, name or "")
+        for block_start, block_end, name in BusyBlock.objects.filter(
+            coach=coach, start__lt=end, end__gt=start
+        )
+        .order_by("start", "end", "pk")
+        .values_list("start", "end", "calendar__name")
+    ]
+
+
+def pending_approval_count(*, user_id: int, now: datetime) -> int:
+    """How many of the bookings of ``user_id``'s coach profile wait for approval (0 without one).
+
+    One query through the coach's user, so the navigation needs no extra query for the coach.
+    """
+    return Booking.objects.filter(
+        coach__user_id=user_id, status=Booking.Status.PENDING, start__gt=now
+    ).count()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from booking.views import calendars, client, coach, feeds, manage, public
+from booking.views import agenda, calendars, client, coach, feeds, manage, public
 
 # /b/<token>/...: the client's manage link (the token is the secret).
 manage_urlpatterns = [
@@ -30,7 +30,8 @@ my_urlpatterns = [
 
 # /dashboard/...: the coach's pages that read bookings.
 dashboard_urlpatterns = [
-    path("", coach.home, name="dashboard"),
+    path("", agenda.agenda, name="dashboard"),
+    path("calendar/", agenda.week_calendar, name="dashboard_calendar"),
     path("preview/", coach.preview, name="dashboard_preview"),
     path("bookings/", coach.booking_list, name="dashboard_bookings"),
     path("bookings/<str:reference>/", coach.booking_detail, name="dashboard_booking"),

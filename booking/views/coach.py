@@ -1,5 +1,6 @@
-"""The coach's dashboard pages that read bookings: the overview with the week's preview, the
-preview, the bookings list, a booking's detail and the actions on it.
+"""The coach's dashboard pages that read bookings: the preview of the coming week, the bookings
+list (filters and search), a booking's detail and the actions on it. The agenda (the
+dashboard's home) and the week calendar are in booking/views/agenda.py.
 
 Every view gets the signed-in coach from ``coach_required`` and reads through that coach,
 so another coach's booking answers 404. Every action has a confirmation step: a GET shows
@@ -145,7 +146,7 @@ def _page_query(request: HttpRequest, page: int) -> str:
 @coach_required
 @require_GET
 def booking_list(request: HttpRequest, coach: Coach) -> HttpResponse:
-    """Pending bookings to answer, then the filtered, paginated list."""
+    """Pending bookings to answer, then the filtered, searchable, paginated list."""
     now = timezone.now()
     filter_form = BookingFilterForm(request.GET or None, coach=coach)
     filters = filter_form.filters()
@@ -163,6 +164,7 @@ def booking_list(request: HttpRequest, coach: Coach) -> HttpResponse:
         "coach": coach,
         "filter_form": filter_form,
         "filters": filters,
+        "searching": bool(filters["q"]),
         "page": page,
         "rows": booking_rows(page.object_list, coach_zone),
         "pending_rows": booking_rows(pending[:PENDING_SHOWN], coach_zone),
@@ -314,19 +316,13 @@ def booking_reschedule_view(request: HttpRequest, coach: Coach, reference: str) 
 
 
 # ---------------------------------------------------------------------------
-# The overview and the preview of the coming week
+# The preview of the coming week
 # ---------------------------------------------------------------------------
 def _preview_page(request: HttpRequest, coach: Coach, template: str, section: str) -> HttpResponse:
     context: dict[str, Any] = {"coach": coach, "section": section}
     offerings = list(coach_offerings(coach=coach))
     context.update(preview_context(coach, offerings, request.GET.get("offering"), timezone.now()))
     return render(request, template, context)
-
-
-@require_http_methods(["GET"])
-@coach_required
-def home(request: HttpRequest, coach: Coach) -> HttpResponse:
-    return _preview_page(request, coach, "booking/dashboard/home.html", "home")
 
 
 @require_http_methods(["GET"])
