@@ -24,10 +24,8 @@ import time_machine
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
-from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from playwright.sync_api import BrowserContext, Page, expect
 
 from accounts.models import User
@@ -37,12 +35,9 @@ from booking.tokens import manage_token
 from coaching.models import BusyCalendar, Coach, DateOverride, Offering
 from community import tokens
 from community.models import Broadcast, BroadcastDelivery, SitePage, Subscriber
+from tests.e2e.support import DESKTOP, PHONE, assert_accessible, sign_in
 from tests.factories import OfferingFactory, UserFactory
 from tests.support import NOW, SLOT
-
-BLOCKING_IMPACTS = {"serious", "critical"}
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 320, "height": 640}
 
 ANONYMOUS = "anonymous"
 CLIENT = "client"
@@ -653,35 +648,6 @@ CASES = [
     Case("my-bookings-coach", COACH, at("/my/bookings/")),
     Case("my-data-coach", COACH, at("/my/data/")),
 ]
-
-
-def sign_in(context: BrowserContext, base_url: str, user: User) -> None:
-    """Sign ``user`` in by handing the browser a session made by Django's test client."""
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
-
-
-def serious_violations(page: Page) -> list[dict[str, Any]]:
-    results = Axe().run(page)
-    return [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
-
-
-def violation_report(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(
-            f"{violation['id']} ({violation['impact']}): {violation['help']} - {violation['helpUrl']}"
-        )
-        for node in violation["nodes"]:
-            lines.append(f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '')!s}")
-    return "\n".join(lines)
-
-
-def assert_accessible(page: Page, label: str) -> None:
-    violations = serious_violations(page)
-    assert not violations, f"{label}: {page.url}\n{violation_report(violations)}"
 
 
 @pytest.fixture(autouse=True)

@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from booking.models import Booking
 from coaching.models import Coach, Offering, WeeklyHours
+from tests.e2e.support import assert_accessible_at_both_widths
 from tests.factories import CoachFactory
 from tests.support import NOW
 
 EMAIL = "nina@example.com"
 PASSWORD = "first passphrase for 2 calls"
-BLOCKING_IMPACTS = {"serious", "critical"}
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 320, "height": 640}
 
 
 @pytest.fixture(autouse=True)
@@ -39,26 +35,6 @@ def _settings(settings, live_server) -> None:
 def pinned() -> Iterator[None]:
     with time_machine.travel(NOW, tick=True):
         yield
-
-
-def _serious(page: Page) -> list[dict[str, Any]]:
-    return [v for v in Axe().run(page).response["violations"] if v["impact"] in BLOCKING_IMPACTS]
-
-
-def _assert_accessible(page: Page, label: str) -> None:
-    """No serious or critical axe finding at a desktop and a phone width, nor sideways scrolling at 320 px."""
-    for size in (DESKTOP, PHONE):
-        page.set_viewport_size(size)
-        violations = _serious(page)
-        report = "\n".join(
-            f"{v['id']} ({v['impact']}): {v['help']} {[n['target'] for n in v['nodes']]}" for v in violations
-        )
-        assert not violations, f"{label} at {size['width']}px: {page.url}\n{report}"
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{label}: {overflow}px wider than a {PHONE['width']}px screen"
-    page.set_viewport_size(DESKTOP)
 
 
 def _sign_up_and_verify(page: Page, base_url: str, mailoutbox: list) -> None:
@@ -85,7 +61,7 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
     # The dashboard says how to become a coach.
     response = page.goto(f"{base_url}/dashboard/")
     assert response is not None and response.status == 403
-    _assert_accessible(page, "not a coach")
+    assert_accessible_at_both_widths(page, "not a coach")
     page.get_by_role("link", name="Become a coach").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Become a coach")
 
@@ -94,7 +70,7 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
     expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
     expect(page.get_by_label("Take calls on Monday")).to_be_checked()
     expect(page.get_by_label("Take calls on Saturday")).not_to_be_checked()
-    _assert_accessible(page, "become a coach")
+    assert_accessible_at_both_widths(page, "become a coach")
 
     # The address is checked as it is typed.
     address = page.get_by_label("Your address")
@@ -118,7 +94,7 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
     expect(page.get_by_text("Friday: 09:00–08:00 ends before it starts.")).to_be_visible()
     expect(page.get_by_label("Headline")).to_have_value("Coaching for first-time managers")
     expect(page.get_by_label("Time zone")).to_have_value("Europe/Berlin")
-    _assert_accessible(page, "become a coach with errors")
+    assert_accessible_at_both_widths(page, "become a coach with errors")
 
     page.get_by_label("Friday until").fill("13:00")
     page.get_by_role("button", name="Create my page").click()
@@ -128,7 +104,7 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
     expect(page.get_by_label("Your page’s link")).to_have_value(f"{base_url}/nina/")
     expect(page.get_by_role("button", name="Copy link")).to_be_visible()
     expect(page.get_by_role("link", name="Share by email")).to_have_attribute("href", re.compile(r"^mailto:"))
-    _assert_accessible(page, "your page is ready")
+    assert_accessible_at_both_widths(page, "your page is ready")
 
     coach = Coach.objects.get(user__email=EMAIL)
     assert (coach.slug, coach.time_zone, coach.headline) == (
@@ -167,6 +143,6 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
         expect(join).to_have_attribute("href", f"https://meet.jit.si/{booking.room_key}")
         expect(client.get_by_role("heading", name="Cancelling and moving")).to_be_visible()
         expect(client.locator("#policy-title + ul")).to_contain_text("Cancel")
-        _assert_accessible(client, "the client's confirmation")
+        assert_accessible_at_both_widths(client, "the client's confirmation")
     finally:
         guest.close()

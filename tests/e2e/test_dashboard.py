@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from coaching.models import Coach, DateOverride, Offering, WeeklyHours
-from tests.factories import DEFAULT_PASSWORD
+from tests.e2e.support import sign_in_with_password
 
 # Monday 30 November 2026, 08:00 in New York (the coach fixture's zone): the preview
 # covers Mon 30 Nov - Sun 6 Dec.
@@ -25,14 +25,6 @@ MONDAY_8AM_NEW_YORK = datetime(2026, 11, 30, 13, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings) -> None:
     settings.ACCOUNT_RATE_LIMITS = False
-
-
-def _sign_in(page: Page, base_url: str, email: str, next_path: str) -> None:
-    page.goto(f"{base_url}/accounts/login/?next={next_path}")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    page.locator("input[name=password]").press("Enter")
-    page.wait_for_url(f"{base_url}{next_path}")
 
 
 def _assert_accessible(page: Page) -> None:
@@ -55,7 +47,7 @@ def test_it_previews_the_slots_of_the_hours_and_override_set_in_the_browser(
     """Tuesday 10-12 and Thursday 14-15 weekly, Thursday 3 Dec off: only Tuesday's four slots remain."""
     base_url = live_server.url
     with time_machine.travel(MONDAY_8AM_NEW_YORK, tick=True):
-        _sign_in(page, base_url, coach.user.email, "/dashboard/")
+        sign_in_with_password(page, base_url, coach.user.email, "/dashboard/")
         expect(page.get_by_role("heading", level=1)).to_contain_text("Ada Lovelace")
 
         # Weekly hours: clear the fixture's Mon-Fri 09-17, keep Tuesday 10-12.

@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from booking.models import Booking
 from coaching.models import BusyCalendar, Coach, Offering
-from tests.e2e.test_accessibility import DESKTOP, PHONE, assert_accessible, sign_in
+from tests.e2e.support import DESKTOP, PHONE, assert_accessible, sign_in
 from tests.factories import BookingFactory, BusyBlockFactory
 from tests.support import NOW, SLOT
 
