@@ -24,12 +24,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from accounts.models import User
+from bench.database import skipped_unless_migrated
 from booking.models import Booking
 from coaching.models import BusyBlock, BusyCalendar, Coach, Offering
 
@@ -134,16 +134,9 @@ def _measure(client: Client, path: str) -> tuple[float, float, int]:
     return p50, p95, query_count
 
 
-def _unapplied_migrations() -> int:
-    executor = MigrationExecutor(connection)
-    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
-
-
 def main() -> None:
     vendor = connection.vendor
-    if unapplied := _unapplied_migrations():
-        print(f"SKIPPED: the {vendor} database has {unapplied} unapplied migrations;")
-        print("run `.venv/bin/python manage.py migrate` first (make run does).")
+    if skipped_unless_migrated():
         return
     results: list[tuple[str, float, float, int]] = []
     now = timezone.now().astimezone(UTC)

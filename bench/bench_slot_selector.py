@@ -16,11 +16,11 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from bench.bench_slot_engine import median_ms
+from bench.database import skipped_unless_migrated
 from booking.models import Booking
 from booking.slots import offering_free_slots
 from coaching.models import BusyBlock, Coach, DateOverride, Offering, WeeklyHours
@@ -113,16 +113,9 @@ def _measure(offering_id: int, runs: int = 200) -> tuple[float, int, int]:
     return median_ms(once, runs), len(queries), len(slots)
 
 
-def _unapplied_migrations() -> int:
-    executor = MigrationExecutor(connection)
-    return len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
-
-
 def main() -> None:
     vendor = connection.vendor
-    if unapplied := _unapplied_migrations():
-        print(f"SKIPPED: the {vendor} database has {unapplied} unapplied migrations;")
-        print("run `.venv/bin/python manage.py migrate` first (make run does).")
+    if skipped_unless_migrated():
         return
     result: tuple[float, int, int] | None = None
     try:
