@@ -437,3 +437,35 @@ class BusyBlock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.coach}: busy {self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
+
+
+class ApiToken(models.Model):
+    """A coach's personal access token for the coach API (``Authorization: Bearer <token>``).
+
+    Only a SHA-256 of the token is stored (the token is 256 random bits, so a plain hash is
+    as good as a slow one); the first characters are kept to tell tokens apart in the list.
+    A revoked token stays as a row so its last use still shows.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.READ)
+    prefix = models.CharField(max_length=16, help_text="The token's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.coach}: {self.name} ({self.prefix}…)"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, QuerySet
 
 from coaching.availability import Availability, SlotRules
-from coaching.models import BusyCalendar, Coach, DateOverride, Offering
+from coaching.models import ApiToken, BusyCalendar, Coach, DateOverride, Offering
 from common.shortcuts import is_slug
 
 
@@ -147,3 +147,16 @@ def user_email_verified(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def api_token_for_key(*, key_hash: str) -> ApiToken | None:
+    """The live token with this hash, with its coach (one query); None if unknown or revoked."""
+    return ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True).select_related("coach").first()
+
+
+def coach_api_tokens(*, coach: Coach) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(coach=coach).order_by("-created_at", "-pk")
+
+
+def coach_api_token_get(*, coach: Coach, pk: int) -> ApiToken | None:
+    return ApiToken.objects.filter(coach=coach, pk=pk).first()

@@ -7,7 +7,9 @@ data; views call these. See docs/architecture.md for the rules every app follows
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
@@ -21,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from coaching import busy_calendars, tasks
-from coaching.models import BusyBlock, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
+from coaching.models import ApiToken, BusyBlock, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
 from common.errors import UserFacingError
 from common.images import reencode_photo
 from common.queue import enqueue_on_commit
@@ -357,3 +359,46 @@ def coach_onboard(
             coach.photo = photo
             coach_update(coach=coach, fields=["photo"])
     return coach
+
+
+# ---------------------------------------------------------------------------
+# Personal access tokens for the coach API
+# ---------------------------------------------------------------------------
+TOKEN_PREFIX = "cc_"  # noqa: S105 - the public marker every token starts with, not a secret
+# How often a token's "last used" is written: every request would be a write per read.
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def api_token_create(*, coach: Coach, name: str, scope: str) -> tuple[ApiToken, str]:
+    """A new token for ``coach``: the row, and the token itself (shown once, never stored)."""
+    if scope not in ApiToken.Scope.values:
+        raise SetupError("Choose read or write.")
+    name = " ".join(name.split())[:80] or "API token"
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        coach=coach, name=name, scope=scope, prefix=key[:10], key_hash=api_token_hash(key)
+    )
+    logger.info("api token created", extra={"coach_id": coach.pk, "token_id": token.pk})
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, now: datetime | None = None) -> ApiToken:
+    """Stop ``token`` working at once (kept as a row, so its history still shows)."""
+    now = now or timezone.now()
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
+    token.refresh_from_db(fields=["revoked_at"])
+    return token
+
+
+def api_token_touch(*, token: ApiToken, now: datetime) -> None:
+    """Record a use, at most once a minute (a conditional UPDATE: no read, no race)."""
+    if token.last_used_at is not None and now - token.last_used_at < TOKEN_TOUCH_EVERY:
+        return
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_TOUCH_EVERY)
+    ).update(last_used_at=now)
+    token.last_used_at = now

@@ -32,6 +32,24 @@ class AddressRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
+class KeyRateThrottle(SimpleRateThrottle):
+    """At most ``rate`` requests per ``ident`` (an API token's id) for one ``scope``; ``wait()``
+    then says how many seconds until the next one is allowed (``Retry-After``)."""
+
+    def __init__(self, scope: str, rate: str, ident: str) -> None:
+        self.scope = scope
+        self.ident = ident
+        super().__init__(rate)
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if not settings.RATE_LIMITS_ENABLED:
+            return True
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.ident}
+
+
 def booking_create_throttle() -> AddressRateThrottle:
     return AddressRateThrottle("booking-create", settings.BOOKING_CREATE_RATE)
 

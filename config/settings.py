@@ -279,6 +279,8 @@ if not RATE_LIMITS_ENABLED:
 BOOKING_CREATE_RATE = env.str("BOOKING_CREATE_RATE", default="10/m")
 MANAGE_LOOKUP_RATE = env.str("MANAGE_LOOKUP_RATE", default="60/m")
 COMMUNITY_SIGNUP_RATE = env.str("COMMUNITY_SIGNUP_RATE", default="5/m")
+# Per coach API token (api/auth.py): 429 with Retry-After beyond it.
+API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="120/m")
 # "open": any verified account may become a coach at /dashboard/start/; "closed": the
 # operator invites coaches (manage.py createcoach).
 COACH_SIGNUP = env.str("COACH_SIGNUP", default="closed")

@@ -1,0 +1,47 @@
+"""A booking as the coach API shows it, and as webhooks carry it: one JSON-ready dict.
+
+Pure: a booking with ``offering`` (and ``coach``) loaded in, plain values out. Instants are
+ISO 8601 in UTC; the client's own zone is a field of its own. The client's manage link is
+not here: it is the client's secret (the coach can replace it from the dashboard).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from booking.invites import dashboard_url
+from booking.location import place_of
+from booking.models import Booking
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def coach_booking_data(booking: Booking) -> dict[str, Any]:
+    """The booking's fields a coach's tools need, in a stable shape (docs/architecture.md)."""
+    place = place_of(booking, audience="coach")
+    answers = booking.answers if isinstance(booking.answers, dict) else {}
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "start": _iso(booking.start),
+        "end": _iso(booking.end),
+        "offering": {"slug": booking.offering.slug, "title": booking.offering.title},
+        "client": {
+            "name": booking.client_name,
+            "email": booking.client_email,
+            "time_zone": booking.client_time_zone,
+            "phone": booking.client_phone,
+        },
+        "answers": {str(label): str(value) for label, value in answers.items()},
+        "note": booking.note,
+        "location": {"kind": place.kind, "join_url": place.join_url, "text": place.location},
+        "reschedule_count": booking.reschedule_count,
+        "cancel_reason": booking.cancel_reason,
+        "cancelled_by": booking.cancelled_by,
+        "created_at": _iso(booking.created_at),
+        "updated_at": _iso(booking.updated_at),
+        "dashboard_url": dashboard_url(booking),
+    }
