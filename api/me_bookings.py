@@ -1,7 +1,211 @@
-"""Placeholder: filled in by issue 14."""
+"""The coach API's bookings: the list (filters, cursor pagination), one booking, and the
+coach's actions on it, through the dashboard's own actions (booking/views/coach.py
+``ACTIONS``), so the API and the dashboard follow the same rules and give the same errors.
+
+The list is ordered by (start, id); its cursor is the last row's (start, id), base64url-encoded
+JSON, and is opaque to clients. Reading costs a fixed number of queries: the token (with its
+coach), at most one UPDATE of its last use, the offering check when that filter is given, and
+one query for the page.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import base64
+import binascii
+import json
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Status
+
+from api.auth import require_write, token_coach
+from api.errors import field_error
+from api.me_schemas import (
+    AUTH_ERRORS,
+    READ_ONE,
+    WRITE_ONE,
+    BookingPageOut,
+    BookingQuery,
+    CoachRescheduleIn,
+    ReasonIn,
+)
+from booking import selectors
+from booking.coach_view import coach_booking_data
+from booking.models import Booking, BookingEvent
+from booking.services import BookingError, SlotUnavailable, booking_reschedule
+from booking.views.coach import ACTIONS
+from coaching.models import Coach
 
 router = Router()
+
+REFERENCE_MAX_LENGTH = 16
+NOT_FOUND = "No booking of yours with this reference."
+NOT_ACTIVE = "This booking is not active, so it cannot be moved."
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+def _encode_cursor(booking: Booking) -> str:
+    raw = json.dumps([booking.start.isoformat(), booking.pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (start, id) a cursor names; a 422 naming ``cursor`` for anything we did not write."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        start_iso, pk = json.loads(raw)
+        start = datetime.fromisoformat(start_iso)
+        if timezone.is_naive(start) or not isinstance(pk, int) or isinstance(pk, bool):
+            raise ValueError("not a cursor")
+        # Out-of-range ids would overflow the database's integer column.
+        if not 0 <= pk < 2**63:
+            raise ValueError("not a cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError):
+        raise field_error(
+            "query", "cursor", "Not a cursor from this API: pass a next_cursor unchanged."
+        ) from None
+    return start, pk
+
+
+def _coach_bookings(coach: Coach) -> QuerySet[Booking]:
+    # booking.selectors.coach_bookings with when=all: every status, in our own stable order.
+    return selectors.coach_bookings(coach=coach, now=timezone.now(), when=selectors.WHEN_ALL).order_by(
+        "start", "pk"
+    )
+
+
+def _data(booking: Booking, coach: Coach) -> dict[str, Any]:
+    # The coach is the token's: setting it spares coach_booking_data a query per row.
+    booking.coach = coach
+    booking.offering.coach = coach
+    return coach_booking_data(booking)
+
+
+def _booking_or_404(coach: Coach, reference: str) -> Booking:
+    if len(reference) > REFERENCE_MAX_LENGTH or "\x00" in reference:
+        raise Http404(NOT_FOUND)
+    booking = selectors.coach_booking_get(coach=coach, reference=reference)
+    if booking is None:
+        raise Http404(NOT_FOUND)
+    booking.coach = coach
+    booking.offering.coach = coach
+    return booking
+
+
+@router.get(
+    "",
+    response={200: BookingPageOut, **AUTH_ERRORS},
+    summary="Your bookings, filtered, soonest start first, a page at a time",
+    description=(
+        "Ordered by start (then by creation). `from` and `to` are instants with an offset compared with "
+        "the start (`from` included, `to` excluded). Pass a page's `next_cursor` as `cursor` for the next one."
+    ),
+)
+def list_bookings(request: HttpRequest, filters: Query[BookingQuery]):
+    coach = token_coach(request)
+    qs = _coach_bookings(coach)
+    if filters.from_ is not None:
+        qs = qs.filter(start__gte=filters.from_)
+    if filters.to is not None:
+        qs = qs.filter(start__lt=filters.to)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.offering:
+        if not coach.offerings.filter(slug=filters.offering).exists():
+            raise field_error("query", "offering", "No offering of yours with this slug.")
+        qs = qs.filter(offering__slug=filters.offering)
+    if filters.client:
+        qs = qs.filter(client_email__iexact=filters.client.strip())
+    if filters.cursor:
+        start, pk = _decode_cursor(filters.cursor)
+        qs = qs.filter(Q(start__gt=start) | Q(start=start, pk__gt=pk))
+    rows = list(qs[: filters.limit + 1])
+    more = len(rows) > filters.limit
+    rows = rows[: filters.limit]
+    return {
+        "items": [_data(booking, coach) for booking in rows],
+        "next_cursor": _encode_cursor(rows[-1]) if more else None,
+    }
+
+
+@router.get("/{reference}", response=READ_ONE, summary="One of your bookings")
+def get_booking(request: HttpRequest, reference: str):
+    coach = token_coach(request)
+    return _data(_booking_or_404(coach, reference), coach)
+
+
+# ---------------------------------------------------------------------------
+# The coach's actions (a write token)
+# ---------------------------------------------------------------------------
+def _act(request: HttpRequest, reference: str, action: str, reason: str = ""):
+    coach = require_write(request)
+    booking = _booking_or_404(coach, reference)
+    try:
+        booking = ACTIONS[action].run(booking, reason.strip(), timezone.now())
+    except BookingError as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    return _data(booking, coach)
+
+
+@router.post("/{reference}/approve", response=WRITE_ONE, summary="Approve a booking waiting for approval")
+def approve_booking(request: HttpRequest, reference: str):
+    return _act(request, reference, "approve")
+
+
+@router.post(
+    "/{reference}/decline",
+    response=WRITE_ONE,
+    summary="Decline a booking waiting for approval (with a reason)",
+)
+def decline_booking(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
+    return _act(request, reference, "decline", payload.reason if payload else "")
+
+
+@router.post("/{reference}/cancel", response=WRITE_ONE, summary="Cancel a booking (with a reason)")
+def cancel_booking(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
+    return _act(request, reference, "cancel", payload.reason if payload else "")
+
+
+@router.post("/{reference}/no-show", response=WRITE_ONE, summary="Mark a call that has started a no-show")
+def no_show_booking(request: HttpRequest, reference: str):
+    return _act(request, reference, "no-show")
+
+
+@router.post("/{reference}/complete", response=WRITE_ONE, summary="Mark a call that has started completed")
+def complete_booking(request: HttpRequest, reference: str):
+    return _act(request, reference, "complete")
+
+
+@router.post(
+    "/{reference}/reschedule",
+    response=WRITE_ONE,
+    summary="Move a booking to another free slot of its offering",
+    description="As the coach: the offering's reschedule notice and limit on moves are the client's, not yours.",
+)
+def reschedule_booking(request: HttpRequest, reference: str, payload: CoachRescheduleIn):
+    coach = require_write(request)
+    booking = _booking_or_404(coach, reference)
+    if not booking.is_active:
+        return Status(HTTPStatus.CONFLICT, {"detail": NOT_ACTIVE})
+    now = timezone.now()
+    try:
+        booking = booking_reschedule(
+            booking=booking, new_start=payload.start, by=BookingEvent.Actor.COACH, now=now
+        )
+    except SlotUnavailable:
+        # The dashboard's words for the same refusal (booking/views/reschedule.py).
+        message = (
+            "That time has already passed. Please pick another time."
+            if payload.start <= now
+            else "This time isn't free. Please pick another time."
+        )
+        return Status(HTTPStatus.CONFLICT, {"detail": message})
+    except BookingError as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    return _data(booking, coach)

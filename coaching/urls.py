@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from coaching import dashboard, onboarding
+from coaching import api_tokens, dashboard, onboarding
 
 dashboard_urlpatterns = [
     # Becoming a coach (COACH_SIGNUP=open): the form, its live address check, the page after.
@@ -23,4 +23,7 @@ dashboard_urlpatterns = [
     path("overrides/", dashboard.override_list, name="dashboard_overrides"),
     path("overrides/new/", dashboard.override_create, name="dashboard_override_create"),
     path("overrides/<int:pk>/delete/", dashboard.override_delete, name="dashboard_override_delete"),
+    path("api-tokens/", api_tokens.token_list, name="dashboard_api_tokens"),
+    path("api-tokens/new/", api_tokens.token_create, name="dashboard_api_token_create"),
+    path("api-tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="dashboard_api_token_revoke"),
 ]

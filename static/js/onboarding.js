@@ -73,30 +73,33 @@
     var field = panel.querySelector("input[readonly]");
     var copy = panel.querySelector("[data-copy]");
     var native = panel.querySelector("[data-native-share]");
+    // What is copied, in the messages: "link" unless the panel says (data-copy-what="token").
+    var what = panel.getAttribute("data-copy-what") || "link";
+    var What = what.charAt(0).toUpperCase() + what.slice(1);
 
     if (copy && navigator.clipboard && window.isSecureContext) {
       copy.hidden = false;
       copy.addEventListener("click", function () {
         navigator.clipboard.writeText(url).then(
           function () {
-            status.textContent = "Link copied.";
+            status.textContent = What + " copied.";
           },
           function () {
             // Not allowed here: select the link so the person can copy it themselves.
             field.focus();
             field.select();
-            status.textContent = "Copying was blocked: the link is selected, copy it with Ctrl+C or ⌘C.";
+            status.textContent = "Copying was blocked: the " + what + " is selected, copy it with Ctrl+C or ⌘C.";
           }
         );
       });
     } else if (copy) {
       // No clipboard access (plain http): selecting the link is the next best thing.
       copy.hidden = false;
-      copy.textContent = "Select link";
+      copy.textContent = "Select " + what;
       copy.addEventListener("click", function () {
         field.focus();
         field.select();
-        status.textContent = "The link is selected: copy it with Ctrl+C or ⌘C.";
+        status.textContent = "The " + what + " is selected: copy it with Ctrl+C or ⌘C.";
       });
     }
     if (native && navigator.share) {

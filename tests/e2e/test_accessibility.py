@@ -601,6 +601,24 @@ CASES = [
     Case("dashboard-calendar-remove", COACH, lambda w: f"/dashboard/calendars/{w.calendar.pk}/remove/"),
     Case("dashboard-feed-replace", COACH, at("/dashboard/calendars/feed/")),
     Case("dashboard-emails", COACH, at("/dashboard/emails/")),
+    Case("dashboard-api-tokens", COACH, at("/dashboard/api-tokens/")),
+    Case("dashboard-api-token-new", COACH, at("/dashboard/api-tokens/new/")),
+    Case(
+        "dashboard-api-token-created",
+        COACH,
+        at("/dashboard/api-tokens/new/"),
+        act=fill_and_submit({"#id_name": "CRM sync"}),
+    ),
+    Case(  # the list with a token in it: create one, then "Done"
+        "dashboard-api-tokens-listed",
+        COACH,
+        at("/dashboard/api-tokens/new/"),
+        act=lambda page: (
+            fill_and_submit({"#id_name": "CRM sync"})(page),
+            page.get_by_role("link", name="Done", exact=True).click(),
+            page.wait_for_url("**/dashboard/api-tokens/"),
+        ),
+    ),
     # The landing page editor, subscribers and broadcasts.
     Case("dashboard-landing", COACH, at("/dashboard/landing/")),
     Case("dashboard-landing-errors", COACH, at("/dashboard/landing/"), act=landing_errors),

@@ -1,0 +1,148 @@
+"""Request and response shapes of the coach API's bookings (``/api/v1/me/bookings``).
+
+The booking itself is ``booking.coach_view.coach_booking_data``: the same shape the webhooks
+carry, so ``CoachBookingOut`` describes that dict field by field.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ninja import Field, Schema
+
+from api.schemas import EMAIL_MAX_LENGTH, ErrorOut, Instant, Text, ValidationErrorOut, ZoneOut
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+MAX_CURSOR_LENGTH = 200
+MAX_SLUG_LENGTH = 100
+
+BookingStatus = Literal["pending", "confirmed", "declined", "cancelled", "completed", "no_show"]
+
+EXAMPLE_BOOKING = {
+    "reference": "K7QW2M9XPA",
+    "status": "confirmed",
+    "start": "2026-12-02T15:00:00Z",
+    "end": "2026-12-02T15:30:00Z",
+    "offering": {"slug": "intro-call", "title": "Intro call"},
+    "client": {
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        "time_zone": "Europe/Berlin",
+        "phone": "",
+    },
+    "answers": {"What would you like to talk about?": "Compilers"},
+    "note": "",
+    "location": {
+        "kind": "video",
+        "join_url": "https://meet.example.com/ada",
+        "text": "https://meet.example.com/ada",
+    },
+    "reschedule_count": 0,
+    "cancel_reason": "",
+    "cancelled_by": "",
+    "created_at": "2026-12-01T12:00:00Z",
+    "updated_at": "2026-12-01T12:00:00Z",
+    "dashboard_url": "https://coaching.example.com/dashboard/bookings/K7QW2M9XPA/",
+}
+
+
+class BookingQuery(Schema):
+    """The list's filters. ``from`` and ``to`` are instants (ISO 8601 with an offset) that the
+    call's start is compared with: ``from`` included, ``to`` excluded."""
+
+    from_: Instant | None = Field(
+        None,
+        alias="from",
+        description="Calls starting at or after this instant (ISO 8601 with offset)",
+        examples=["2026-12-01T00:00:00Z"],
+    )
+    to: Instant | None = Field(
+        None,
+        description="Calls starting before this instant (ISO 8601 with offset)",
+        examples=["2027-01-01T00:00:00+01:00"],
+    )
+    status: BookingStatus | None = Field(
+        None, description="Only bookings in this status", examples=["pending"]
+    )
+    offering: Text | None = Field(
+        None,
+        max_length=MAX_SLUG_LENGTH,
+        description="Only this offering's bookings (its slug)",
+        examples=["intro-call"],
+    )
+    client: Text | None = Field(
+        None,
+        max_length=EMAIL_MAX_LENGTH,
+        description="Only this client's bookings (their email address, in any case)",
+        examples=["grace@example.com"],
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many bookings per page")
+    cursor: Text | None = Field(
+        None,
+        max_length=MAX_CURSOR_LENGTH,
+        description="The previous page's next_cursor, to read the next page (opaque)",
+    )
+
+
+class OfferingRefOut(Schema):
+    slug: str
+    title: str
+
+
+class ClientOut(Schema):
+    name: str
+    email: str
+    time_zone: ZoneOut
+    phone: str = Field(description="Empty unless the offering asks for a phone number")
+
+
+class CoachLocationOut(Schema):
+    kind: str = Field(description="room, video, phone or in_person")
+    join_url: str = Field(description="The link to join a video call; empty otherwise")
+    text: str = Field(description="One line: the link, the phone number or the address")
+
+
+class CoachBookingOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [EXAMPLE_BOOKING]}}
+
+    reference: str
+    status: BookingStatus
+    start: str = Field(description="ISO 8601, UTC")
+    end: str = Field(description="ISO 8601, UTC")
+    offering: OfferingRefOut
+    client: ClientOut
+    answers: dict[str, str] = Field(description="The intake questions' answers, by question")
+    note: str
+    location: CoachLocationOut
+    reschedule_count: int = Field(description="How often the client moved the call")
+    cancel_reason: str
+    cancelled_by: str = Field(description="client or coach, if cancelled")
+    created_at: str | None
+    updated_at: str | None
+    dashboard_url: str
+
+
+class BookingPageOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"items": [EXAMPLE_BOOKING], "next_cursor": None}]}}
+
+    items: list[CoachBookingOut]
+    next_cursor: str | None = Field(description="Pass as ``cursor`` for the next page; null on the last page")
+
+
+class ReasonIn(Schema):
+    reason: Text = Field(
+        default="", max_length=500, description="Told to the client", examples=["I'm ill that day, sorry."]
+    )
+
+
+class CoachRescheduleIn(Schema):
+    start: Instant = Field(
+        description="The new start, ISO 8601 with offset", examples=["2026-12-03T15:00:00Z"]
+    )
+
+
+# Every answer an endpoint can give, for the OpenAPI schema (tests/api/test_schemathesis.py).
+AUTH_ERRORS = {401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
+READ_ONE = {200: CoachBookingOut, 404: ErrorOut, **AUTH_ERRORS}
+WRITE_ONE = {**READ_ONE, 403: ErrorOut, 409: ErrorOut}
