@@ -120,6 +120,11 @@ def linked_schema() -> Any:
         for name, operation in FOLLOW_UPS.items()
     }
     paths = linked.raw_schema["paths"]
+    # The sequences follow the public booking's links; the coach API (/me) needs a token the
+    # machine cannot get, and its 401 steps would use up the budget the links need. Each of
+    # its operations is still fuzzed on its own above, and tested with tokens in tests/api.
+    for path in [path for path in paths if path.startswith("/api/v1/me")]:
+        del paths[path]
     paths["/api/v1/bookings"]["post"]["responses"]["201"]["links"] = links
     for path in ("/api/v1/bookings/{token}/cancel", "/api/v1/bookings/{token}/reschedule"):
         paths[path]["post"]["responses"]["200"]["links"] = {"ReadBooking": links["ReadBooking"]}
