@@ -10,7 +10,8 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
+from django.db.models.functions import Lower, RowNumber
 
 from accounts.models import User
 from booking import invites
@@ -241,3 +242,38 @@ def pending_approval_count(*, user_id: int, now: datetime) -> int:
     return Booking.objects.filter(
         coach__user_id=user_id, status=Booking.Status.PENDING, start__gt=now
     ).count()
+
+
+def coach_clients(*, coach: Coach, now: datetime) -> QuerySet[Booking]:
+    """The coach's clients, one row per email address (case-insensitive), in one query.
+
+    Each row is the client's latest booking (its name and email address), annotated with
+    ``bookings``, ``upcoming``, ``last_call`` and ``next_call`` over all of that address's
+    bookings; ordered by the address so that pages are stable. Window functions, not GROUP
+    BY: the latest name comes with the row instead of a subquery per client.
+    """
+    S = Booking.Status
+    upcoming = Q(status__in=Booking.ACTIVE_STATUSES, start__gt=now)
+    held = Q(start__lte=now) & ~Q(status__in=(S.CANCELLED, S.DECLINED))
+
+    def per_client(expression: Any) -> Window:
+        return Window(expression, partition_by=[Lower("client_email")])
+
+    return (
+        Booking.objects.filter(coach=coach)
+        .annotate(
+            email_key=Lower("client_email"),
+            newest=Window(
+                RowNumber(),
+                partition_by=[Lower("client_email")],
+                order_by=[F("created_at").desc(), F("pk").desc()],
+            ),
+            bookings=per_client(Count("pk")),
+            upcoming=per_client(Count("pk", filter=upcoming)),
+            last_call=per_client(Max("start", filter=held)),
+            next_call=per_client(Min("start", filter=upcoming)),
+        )
+        .filter(newest=1)
+        .order_by("email_key", "pk")
+        .values("client_name", "client_email", "bookings", "upcoming", "last_call", "next_call")
+    )

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, QuerySet
 
 from coaching.availability import Availability, SlotRules
-from coaching.models import ApiToken, BusyCalendar, Coach, DateOverride, Offering
+from coaching.models import ApiToken, BusyCalendar, Coach, DateOverride, Offering, WeeklyHours
 from common.shortcuts import is_slug
 
 
@@ -74,6 +74,15 @@ def coach_offering_get(*, coach: Coach, pk: int) -> Offering | None:
 def offering_has_bookings(*, offering: Offering) -> bool:
     # Through the reverse relation booking defines: a read, no import of the app above.
     return offering.bookings.exists()
+
+
+def coach_weekly_hours(*, coach: Coach) -> QuerySet:
+    """The coach's weekly windows as (weekday, start, end), Monday first, each day in order."""
+    return (
+        WeeklyHours.objects.filter(coach=coach)
+        .order_by("weekday", "start")
+        .values_list("weekday", "start", "end")
+    )
 
 
 def coach_override_dates(*, coach: Coach, since: date) -> QuerySet:
