@@ -4,7 +4,15 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
+from booking.models import (
+    Booking,
+    BookingEvent,
+    EmailDelivery,
+    IdempotencyKey,
+    Reminder,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from booking.services import reminders_retry
 
 
@@ -130,3 +138,49 @@ class ReminderAdmin(admin.ModelAdmin):
             )
         else:
             self.message_user(request, "None of the selected reminders had failed.", messages.WARNING)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ("coach", "description", "is_paused", "consecutive_failures", "created_at")
+    list_filter = ("is_paused",)
+    search_fields = ("coach__slug", "description")
+    list_select_related = ("coach",)
+    # The secrets are shown to the coach once and never again, here neither. Changes go
+    # through the dashboard or the coach API (booking/services.py).
+    exclude = ("secret", "previous_secret")
+    readonly_fields = (
+        "coach",
+        "url",
+        "event_types",
+        "previous_secret_expires_at",
+        "consecutive_failures",
+        "paused_reason",
+        "paused_at",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "event_type",
+        "endpoint",
+        "booking",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+    )
+    list_filter = ("status", "event_type")
+    search_fields = ("booking__reference", "webhook_id")
+    list_select_related = ("endpoint__coach", "booking")
+    readonly_fields = tuple(
+        field.name for field in WebhookDelivery._meta.get_fields() if field.concrete and field.name != "id"
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

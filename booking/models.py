@@ -267,3 +267,97 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} for booking {self.booking_id}: {self.status}"
+
+
+class WebhookEndpoint(models.Model):
+    """A coach's address that receives booking events, signed (Standard Webhooks).
+
+    The secret is kept as it is (it signs every delivery; a hash could not), shown to the
+    coach once. A rotated secret stays valid, and deliveries are signed with both, until
+    ``previous_secret_expires_at`` (a day). ``consecutive_failures`` counts failed attempts
+    since the last success; at ``WEBHOOK_PAUSE_AFTER`` the endpoint is paused and its coach
+    told once (booking/tasks.py).
+    """
+
+    coach = models.ForeignKey("coaching.Coach", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # Event types (booking/webhooks.py EVENT_TYPES) this endpoint wants; empty: all of them.
+    event_types = models.JSONField(default=list, blank=True)
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    is_paused = models.BooleanField(default=False)
+    paused_reason = models.CharField(max_length=300, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"webhook endpoint {self.pk} of coach {self.coach_id}"
+
+    def wants(self, event_type: str) -> bool:
+        """Whether this endpoint subscribed to ``event_type`` (no list: every type)."""
+        return not self.event_types or event_type in self.event_types
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: the database is its queue (docs/architecture.md).
+
+    Written in the same transaction as the change it reports (booking/services.py), claimed
+    and sent by ``booking.tasks.send_webhook``. ``webhook_id`` is the Standard Webhooks
+    ``webhook-id``: the same for every attempt and for a resend, so receivers drop duplicates.
+    ``payload`` is the body as sent, fixed when the row is written.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Could not be delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Statuses that hold back later deliveries of the same booking to the same endpoint.
+    OPEN_STATUSES = (Status.PENDING, Status.SENDING)
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    # Null for a test event.
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="webhook_deliveries"
+    )
+    event_type = models.CharField(max_length=40)
+    webhook_id = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    # The retries stop three days after this (WEBHOOK_RETRY_FOR); a resend starts a new round.
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A sending task holds the row until then (the claim); longer than the task's time limit.
+    locked_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    # What went wrong, in words a coach can act on: never the address or the secret.
+    last_error = models.CharField(max_length=300, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            # The claim and the sweep: open rows that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=("pending", "sending")),
+                name="webhookdelivery_due",
+            ),
+            # "Is an earlier delivery of this booking to this endpoint still open?"
+            models.Index(fields=["endpoint", "booking", "id"], name="webhookdelivery_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_id} to endpoint {self.endpoint_id}: {self.status}"

@@ -21,14 +21,23 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
-from booking import reminders, tasks
+from booking import reminders, tasks, webhooks
 from booking.emails import ANONYMISED_EMAIL
-from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
+from booking.models import (
+    Booking,
+    BookingEvent,
+    EmailDelivery,
+    IdempotencyKey,
+    Reminder,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from booking.slots import offering_slot_is_free
 from booking.tokens import new_feed_key, new_manage_key, new_reference, new_room_key
 from coaching.models import Coach, Offering
 from common.display import duration_text
 from common.errors import UserFacingError
+from common.outbound import OutboundError
 from common.queue import enqueue_on_commit
 from community.landing import consent_label
 from community.models import Subscriber
@@ -363,6 +372,143 @@ def email_delivery_retry(*, delivery: EmailDelivery) -> bool:
     return bool(retried)
 
 
+# --- Webhook endpoints: a coach's addresses for booking events -------------------------
+
+
+class WebhookError(BookingError):
+    """A webhook endpoint that cannot be saved as asked; ``field`` names the culprit."""
+
+    message = "This webhook endpoint could not be saved."
+
+    def __init__(self, message: str | None = None, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+PAUSED_BY_COACH = "Paused by the coach."
+
+
+def _clean_event_types(event_types: Any) -> list[str]:
+    if event_types is None:
+        return []
+    if isinstance(event_types, str) or not all(isinstance(item, str) for item in event_types):
+        raise WebhookError("Event types must be a list of names.", field="event_types")
+    unknown = [item for item in event_types if item not in webhooks.EVENT_TYPES]
+    if unknown:
+        raise WebhookError(
+            f"Unknown event type: {unknown[0][:60]}. Choose from {', '.join(webhooks.EVENT_TYPES)}.",
+            field="event_types",
+        )
+    return list(dict.fromkeys(event_types))
+
+
+def _clean_url(url: str) -> str:
+    try:
+        return webhooks.check_endpoint_url(url)
+    except OutboundError as exc:
+        raise WebhookError(exc.message, field="url") from exc
+
+
+def webhook_endpoint_create(
+    *, coach: Coach, url: str, event_types: Any = (), description: str = ""
+) -> tuple[WebhookEndpoint, str]:
+    """Register an address for ``event_types`` (none: all); returns it and its secret, shown once."""
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise WebhookError("Keep the description under 200 characters.", field="description")
+    secret = webhooks.new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        coach=coach,
+        url=_clean_url(url),
+        event_types=_clean_event_types(event_types),
+        description=description,
+        secret=secret,
+    )
+    return endpoint, secret
+
+
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, now: datetime | None = None) -> str:
+    """A new secret, returned once; the old one still signs deliveries for a day (both sign)."""
+    now = now or timezone.now()
+    secret = webhooks.new_secret()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = now + webhooks.ROTATION_OVERLAP
+        endpoint.secret = secret
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return secret
+
+
+def webhook_endpoint_pause(
+    *, endpoint: WebhookEndpoint, reason: str = PAUSED_BY_COACH, now: datetime | None = None
+) -> bool:
+    """Stop sending to the endpoint: new events are not recorded for it, open deliveries wait."""
+    now = now or timezone.now()
+    return bool(
+        WebhookEndpoint.objects.filter(pk=endpoint.pk, is_paused=False).update(
+            is_paused=True, paused_reason=reason[:300], paused_at=now
+        )
+    )
+
+
+def webhook_endpoint_resume(*, endpoint: WebhookEndpoint) -> bool:
+    """Send to the endpoint again: the deliveries that waited go out, in order, from now."""
+    with transaction.atomic():
+        resumed = WebhookEndpoint.objects.filter(pk=endpoint.pk, is_paused=True).update(
+            is_paused=False, paused_reason="", paused_at=None, consecutive_failures=0
+        )
+        if resumed:
+            waiting = WebhookDelivery.objects.filter(
+                endpoint_id=endpoint.pk, status=WebhookDelivery.Status.PENDING
+            ).order_by("pk")
+            # The rest (a long backlog) the sweep picks up, a batch a minute.
+            for delivery_id in waiting.values_list("pk", flat=True)[: tasks.WEBHOOK_SWEEP_BATCH]:
+                enqueue_on_commit(tasks.send_webhook, delivery_id)
+    return bool(resumed)
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Forget the endpoint and its deliveries; an attempt under way finds its row gone."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).delete()
+
+
+def webhook_send_test(*, endpoint: WebhookEndpoint, now: datetime | None = None) -> WebhookDelivery:
+    """A ``webhook.test`` delivery (no booking), sent even to a paused endpoint, to check it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_type=webhooks.WEBHOOK_TEST,
+            webhook_id=webhooks.new_webhook_id(),
+            payload=webhooks.ping_payload(endpoint, now=now),
+            next_attempt_at=now,
+        )
+        enqueue_on_commit(tasks.send_webhook, delivery.pk)
+    return delivery
+
+
+def webhook_delivery_resend(*, delivery: WebhookDelivery, now: datetime | None = None) -> bool:
+    """Send a delivery again now, same body and same ``webhook-id``, with a fresh three days of
+    retries; False while an attempt is under way."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        resent = (
+            WebhookDelivery.objects.filter(pk=delivery.pk)
+            .exclude(status=WebhookDelivery.Status.SENDING)
+            .update(
+                status=WebhookDelivery.Status.PENDING,
+                attempts=0,
+                first_attempt_at=None,
+                next_attempt_at=now,
+                locked_until=None,
+            )
+        )
+        if resent:
+            enqueue_on_commit(tasks.send_webhook, delivery.pk)
+    return bool(resent)
+
+
 # --- Policy: what a client may do from their link -------------------------------------
 
 
@@ -529,6 +675,44 @@ def _record(
     # robust: with the broker down the booking still stands and the request still
     # answers; booking.tasks.sweep_unsent_emails enqueues the event once it is back.
     enqueue_on_commit(tasks.notify_booking_event, event.pk)
+    _write_webhooks(booking, kind, actor, now, detail or {})
+
+
+def _write_webhooks(booking: Booking, kind: str, actor: str, now: datetime, detail: dict[str, Any]) -> None:
+    """One WebhookDelivery per subscribed, active endpoint of the coach, in the change's transaction.
+
+    Committed (or rolled back) with the change, so no event is lost with the broker: the
+    send is enqueued on commit, and booking.tasks.sweep_webhooks sends what that missed.
+    """
+    types = webhooks.event_types_for(kind, status=booking.status)
+    if not types:
+        return
+    endpoints = list(
+        WebhookEndpoint.objects.filter(coach_id=booking.coach_id, is_paused=False).order_by("pk")
+    )
+    if not endpoints:
+        return
+    changes = webhooks.changes_for(kind, actor, detail)
+    rows = []
+    # In type order ("created" before "confirmed"): ids order the deliveries of a booking.
+    for event_type in types:
+        wanted = [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
+        if not wanted:
+            continue
+        payload = webhooks.build_payload(event_type, booking, changes, now=now)
+        rows += [
+            WebhookDelivery(
+                endpoint=endpoint,
+                booking=booking,
+                event_type=event_type,
+                webhook_id=webhooks.new_webhook_id(),
+                payload=payload,
+                next_attempt_at=now,
+            )
+            for endpoint in wanted
+        ]
+    for delivery in WebhookDelivery.objects.bulk_create(rows):
+        enqueue_on_commit(tasks.send_webhook, delivery.pk)
 
 
 # --- A client's own data (registered with accounts in booking/apps.py) ------------------
@@ -608,10 +792,18 @@ def client_bookings_forget(user: User, emails: list[str], now: datetime) -> int:
             event.detail = detail
             scrubbed.append(event)
     BookingEvent.objects.bulk_update(scrubbed, ["detail"], batch_size=500)
+    # The coach's tools get the events still to be sent, without the person in them.
+    deliveries = list(WebhookDelivery.objects.filter(booking_id__in=ids).only("pk", "payload"))
+    for delivery in deliveries:
+        delivery.payload = webhooks.anonymised_payload(
+            delivery.payload, name=ANONYMOUS_NAME, email=ANONYMISED_EMAIL, kept_reason=ACCOUNT_CLOSED_REASON
+        )
+    WebhookDelivery.objects.bulk_update(deliveries, ["payload"], batch_size=500)
     return Booking.objects.filter(pk__in=ids).update(
         client=None,
         client_name=ANONYMOUS_NAME,
         client_email=ANONYMISED_EMAIL,
+        client_phone="",
         note="",
         answers={},
         # The reason our own cancellation gave stays, for the coach's email about it.

@@ -16,13 +16,15 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from booking import emails, reminders
-from booking.models import BookingEvent, EmailDelivery, Reminder
+from booking import emails, reminders, webhooks
+from booking.models import BookingEvent, EmailDelivery, Reminder, WebhookDelivery, WebhookEndpoint
 from common.emails import RETRYABLE, describe_error, is_permanent, retry_delay
-from common.queue import RETRY_ON_DATABASE_ERROR, attempt_finished
+from common.outbound import OutboundError
+from common.queue import ERROR_LENGTH, RETRY_ON_DATABASE_ERROR, attempt_finished
 
 logger = logging.getLogger(__name__)
 
@@ -393,3 +395,218 @@ def _finish_reminder(reminder_id: int, attempt: str, *, status: str, **fields: A
             **fields
         )
     )
+
+
+# ---------------------------------------------------------------------------
+# Webhooks
+# ---------------------------------------------------------------------------
+# A WebhookDelivery row is written with the booking change (booking/services.py) and its
+# send enqueued on commit. ``send_webhook`` claims the row (pending and due, or a lapsed
+# lease; never while an earlier delivery of the same booking to the same endpoint is still
+# open), POSTs it and ends the attempt with one update. A failed attempt puts the row back
+# with its next time; ``sweep_webhooks`` (beat, every minute) enqueues what is due: those
+# retries, and first attempts whose message was lost. No message is scheduled ahead.
+
+# Longer than the task's hard time limit (CELERY_TASK_TIME_LIMIT, 300 s): a live attempt is
+# never overtaken, a dead worker's row is claimed again after it.
+WEBHOOK_LEASE = timedelta(minutes=10)
+WEBHOOK_SWEEP_BATCH = 1000
+# A sweep's message not taken by a worker within this is dropped: the next sweep sends another.
+SWEEP_EXPIRES = 110
+
+_WStatus = WebhookDelivery.Status
+
+
+def _earlier_open() -> Exists:
+    """An earlier delivery of the same booking to the same endpoint is still to be sent."""
+    return Exists(
+        WebhookDelivery.objects.filter(
+            endpoint_id=OuterRef("endpoint_id"),
+            booking_id=OuterRef("booking_id"),
+            pk__lt=OuterRef("pk"),
+            status__in=WebhookDelivery.OPEN_STATUSES,
+        )
+    )
+
+
+def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+    """Deliveries an attempt may take now (see the section's comment)."""
+    return (
+        WebhookDelivery.objects.filter(
+            Q(status=_WStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=_WStatus.SENDING, locked_until__lt=now)
+        )
+        # A paused endpoint's events wait; a test event goes to check the endpoint.
+        .filter(Q(endpoint__is_paused=False) | Q(booking__isnull=True))
+        .filter(~_earlier_open())
+    )
+
+
+@shared_task(ignore_result=True, **RETRY_ON_DATABASE_ERROR)
+def send_webhook(delivery_id: int) -> str:
+    """One attempt at one delivery; returns what happened (for logs and tests).
+
+    "busy": not claimable now (sent, failed, not due, held by an earlier delivery of its
+    booking, or another worker has it); "delivered", "retry" or "failed" otherwise.
+    """
+    now = timezone.now()
+    claimed = (
+        _claimable(now)
+        .filter(pk=delivery_id)
+        .update(
+            status=_WStatus.SENDING,
+            locked_until=now + WEBHOOK_LEASE,
+            attempts=F("attempts") + 1,
+            last_attempt_at=now,
+            first_attempt_at=Coalesce(F("first_attempt_at"), now),
+        )
+    )
+    if not claimed:
+        return "busy"
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:
+        return "busy"  # the endpoint was deleted meanwhile
+    endpoint = delivery.endpoint
+    # The attempt number is this attempt's claim: a late finish of an overtaken attempt changes nothing.
+    attempt = delivery.attempts
+    body = webhooks.encode(delivery.payload)
+    status_code: int | None = None
+    try:
+        status_code = webhooks.post(
+            endpoint.url,
+            body,
+            webhooks.headers_for(endpoint, delivery.webhook_id, body, now=now),
+        )
+        error = "" if 200 <= status_code < 300 else webhooks.describe_status(status_code)
+    except OutboundError as exc:
+        error = exc.message
+    except Exception as exc:
+        # A bug, not the endpoint: the row must not stay "sending"; it is retried like a failure.
+        _webhook_failed(delivery, attempt, now=now, error=f"Unexpected error [{type(exc).__name__}]")
+        raise
+    if not error:
+        finished = _finish_webhook(
+            delivery_id,
+            attempt,
+            status=_WStatus.DELIVERED,
+            last_status_code=status_code,
+            last_error="",
+            delivered_at=timezone.now(),
+        )
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        logger.info("webhook %s (endpoint %s): delivered, attempt %d", delivery_id, endpoint.pk, attempt)
+        if finished:
+            _enqueue_next_in_line(delivery)
+        return "delivered"
+    outcome = _webhook_failed(delivery, attempt, now=now, error=error, status_code=status_code)
+    _count_failure(endpoint, error=error)
+    return outcome
+
+
+def _webhook_failed(
+    delivery: WebhookDelivery, attempt: int, *, now: datetime, error: str, status_code: int | None = None
+) -> str:
+    """End a failed attempt: back to pending with the next time, or failed after three days."""
+    first = delivery.first_attempt_at or now
+    due = webhooks.next_attempt_at(first_attempt_at=first, attempts=attempt, now=now)
+    fields: dict[str, Any] = {"last_status_code": status_code, "last_error": error[:ERROR_LENGTH]}
+    if due is None:
+        finished = _finish_webhook(delivery.pk, attempt, status=_WStatus.FAILED, **fields)
+        logger.error(
+            "webhook %s (endpoint %s): failed for good after %d attempts: %s",
+            delivery.pk,
+            delivery.endpoint_id,
+            attempt,
+            error,
+        )
+        if finished:
+            _enqueue_next_in_line(delivery)
+        return "failed"
+    _finish_webhook(delivery.pk, attempt, status=_WStatus.PENDING, next_attempt_at=due, **fields)
+    logger.warning(
+        "webhook %s (endpoint %s): attempt %d failed (%s), again at %s",
+        delivery.pk,
+        delivery.endpoint_id,
+        attempt,
+        error,
+        due.isoformat(),
+    )
+    return "retry"
+
+
+def _finish_webhook(delivery_id: int, attempt: int, *, status: str, **fields: Any) -> bool:
+    """End this attempt with one update, only if the row is still this attempt's."""
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery_id, status=_WStatus.SENDING, attempts=attempt).update(
+            status=status, locked_until=None, **fields
+        )
+    )
+
+
+def _enqueue_next_in_line(delivery: WebhookDelivery) -> None:
+    """The delivery no longer holds back its booking's next one to the endpoint: send that now."""
+    if delivery.booking_id is None:
+        return
+    following = (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            booking_id=delivery.booking_id,
+            pk__gt=delivery.pk,
+            status=_WStatus.PENDING,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if following is not None:
+        try:
+            send_webhook.delay(following)
+        except Exception:
+            # The broker is away: the sweep sends it.
+            logger.exception("webhook %s: next in line not enqueued", following)
+
+
+def _count_failure(endpoint: WebhookEndpoint, *, error: str) -> None:
+    """One more failure in a row; at WEBHOOK_PAUSE_AFTER the endpoint is paused, its coach told once."""
+    limit = settings.WEBHOOK_PAUSE_AFTER
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    # Only the attempt whose update flips the flag sends the email.
+    paused = WebhookEndpoint.objects.filter(
+        pk=endpoint.pk, is_paused=False, consecutive_failures__gte=limit
+    ).update(
+        is_paused=True,
+        paused_at=timezone.now(),
+        paused_reason=f"Paused after {limit} failed deliveries in a row.",
+    )
+    if not paused:
+        return
+    logger.warning("webhook endpoint %s: paused after %d failures in a row", endpoint.pk, limit)
+    endpoint = WebhookEndpoint.objects.select_related("coach__user").get(pk=endpoint.pk)
+    try:
+        webhooks.paused_email(endpoint, failures=limit, last_error=error).send()
+    except RETRYABLE as exc:
+        logger.error("webhook endpoint %s: pause email not sent: %s", endpoint.pk, describe_error(exc))
+
+
+@shared_task(ignore_result=True)
+def sweep_webhooks() -> int:
+    """Beat, every minute: enqueue the webhook deliveries that are due and have no message.
+
+    Retries whose time has come, lapsed leases, and first attempts older than a grace
+    period (their message was lost with the broker). A claimed row is not sent twice, so an
+    extra message is harmless. A backlog drains a batch a minute (and through the sends that
+    finish, each enqueuing its booking's next delivery).
+    """
+    now = timezone.now()
+    ids = list(
+        _claimable(now)
+        .filter(Q(attempts__gt=0) | Q(created_at__lt=now - SWEEP_GRACE) | Q(status=_WStatus.SENDING))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:WEBHOOK_SWEEP_BATCH]
+    )
+    for delivery_id in ids:
+        # Dropped if no worker took it before the next sweep: a busy queue gets no stale copies.
+        send_webhook.apply_async((delivery_id,), expires=SWEEP_EXPIRES)
+    if ids:
+        logger.info("webhook sweep: enqueued %d", len(ids))
+    return len(ids)

@@ -1,4 +1,4 @@
-"""Outbound HTTP to addresses that coaches give us (busy feeds today; CalDAV and webhooks next).
+"""Outbound HTTP to addresses that coaches give us (busy feeds and webhooks today; CalDAV next).
 
 One guarded client: http(s) only, every hop's addresses checked and the connection pinned
 to them (no internal addresses), a timeout per operation, an overall deadline and a size
@@ -314,6 +314,84 @@ def fetch(
     raise OutboundError(f"The {what} address redirected too many times.")
 
 
+def post(
+    url: str,
+    body: bytes,
+    *,
+    headers: Mapping[str, str],
+    deadline: float,
+    max_bytes: int,
+    what: str = "web",
+    allow_loopback: bool | None = None,
+) -> int:
+    """POST ``body`` within the limits (see the module) and return the answer's status code.
+
+    One ``deadline`` bounds the whole exchange (connecting, TLS, sending, the answer).
+    Redirects are not followed: the caller judges a 3xx. At most ``max_bytes`` of the answer
+    are read and dropped; OutboundError when no answer came.
+    """
+    if allow_loopback is None:
+        allow_loopback = loopback_allowed()
+    ends_at = time.monotonic() + deadline
+    scheme, host, port = check_url(url, what=what)
+    addresses = resolve(host, port, what=what, allow_loopback=allow_loopback)
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, addresses=addresses, timeout=deadline, deadline=ends_at)
+    response: http.client.HTTPResponse | None = None
+    try:
+        connection.request("POST", target, body=body, headers=dict(headers))
+        response = connection.getresponse()
+        read = 0
+        while read < max_bytes:
+            chunk = response.read1(min(_CHUNK, max_bytes - read))
+            if not chunk:
+                break
+            read += len(chunk)
+        return response.status
+    except (OSError, http.client.HTTPException) as exc:
+        raise OutboundError(
+            _describe(exc, what=what, timeout=deadline, total=deadline, exchange="request")
+        ) from exc
+    finally:
+        if response is not None:
+            response.close()
+        connection.close()
+
+
+def check_public_url(url: str, *, what: str = "web") -> str:
+    """``url`` if it may be stored for later requests: http(s), and not plainly internal.
+
+    A host written as an IP address (in any form a resolver accepts: "0x7f.1", "2130706433")
+    or a local name is judged now; any other name is resolved and judged at every request,
+    so a name that later points inside is refused then.
+    """
+    _, host, _ = check_url(url, what=what)
+    allow = loopback_allowed()
+    address = _ip_literal(host)
+    name = host.lower()
+    local_name = name == "localhost" or name.endswith((".localhost", ".local", ".internal"))
+    if (address is not None and not address_allowed(address, allow_loopback=allow)) or (
+        local_name and not allow
+    ):
+        raise OutboundError("This address points to a private or local network, which is not allowed.")
+    return url
+
+
+def _ip_literal(host: str) -> str | None:
+    """The IP address a host name spells, or None for a name."""
+    host = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
 def _read_limited(response: http.client.HTTPResponse, *, what: str, max_bytes: int) -> bytes:
     """The body, refused as soon as it passes ``max_bytes`` (the socket enforces the deadline)."""
     too_large = OutboundError(f"The {what} is larger than {max_bytes // (1024 * 1024) or 1} MB.")
@@ -333,10 +411,14 @@ def _read_limited(response: http.client.HTTPResponse, *, what: str, max_bytes: i
     return b"".join(chunks)
 
 
-def _describe(exc: BaseException, *, what: str, timeout: float, total: float) -> str:
+def _describe(
+    exc: BaseException, *, what: str, timeout: float, total: float, exchange: str = "download"
+) -> str:
     """What really went wrong, in words a coach can act on (never the address)."""
     if isinstance(exc, _DeadlineExceeded):
-        return f"The {what} server was too slow: the whole download did not finish within {total:g} seconds."
+        return (
+            f"The {what} server was too slow: the whole {exchange} did not finish within {total:g} seconds."
+        )
     if isinstance(exc, _ConnectTimeout):
         return f"The {what} server did not accept a connection within {timeout:g} seconds."
     if isinstance(exc, TimeoutError):

@@ -44,6 +44,12 @@ app.conf.beat_schedule = {
         "task": "community.tasks.sweep_community",
         "schedule": 60.0,
     },
+    # Webhook deliveries that are due (booking/tasks.py): retries after their backoff, and
+    # first attempts whose message was lost with the broker. The rows are the queue.
+    "sweep-webhooks": {
+        "task": "booking.tasks.sweep_webhooks",
+        "schedule": 60.0,
+    },
     # Connected busy calendars (coaching/tasks.py): one refresh per calendar every 10 minutes.
     "refresh-busy-calendars": {
         "task": "coaching.tasks.refresh_all_busy_calendars",

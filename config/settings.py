@@ -207,7 +207,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # and webhooks next), each with its own worker, so no remote can delay a client's email.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 OUTBOUND_QUEUE = "outbound"
-CELERY_TASK_ROUTES = {"coaching.tasks.refresh_busy_calendar": {"queue": OUTBOUND_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "coaching.tasks.refresh_busy_calendar": {"queue": OUTBOUND_QUEUE},
+    "booking.tasks.send_webhook": {"queue": OUTBOUND_QUEUE},
+}
 # Every outbound request (common/outbound.py) refuses loopback unless this is set: tests only.
 OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=False)
 # Coaches' busy-calendar feeds (coaching/busy_calendars.py): seconds per network wait, the
@@ -217,6 +220,16 @@ BUSY_CALENDAR_DEADLINE = env.float("BUSY_CALENDAR_DEADLINE", default=30.0)
 BUSY_CALENDAR_MAX_BYTES = env.int("BUSY_CALENDAR_MAX_BYTES", default=10 * 1024 * 1024)
 # "Refresh now" on one calendar at most this often (seconds); beat refreshes every ten minutes.
 BUSY_CALENDAR_REFRESH_NOW_SECONDS = env.int("BUSY_CALENDAR_REFRESH_NOW_SECONDS", default=60)
+# Coaches' webhooks (booking/webhooks.py, docs/operations.md "Webhooks"): the whole POST's
+# deadline in seconds, how much of an answer is read, the retry backoff (first wait, the
+# longest wait) and for how long retries go on, and after how many failed attempts in a row
+# an endpoint is paused (its coach is told once).
+WEBHOOK_DEADLINE = env.float("WEBHOOK_DEADLINE", default=10.0)
+WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=16 * 1024)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600.0)
+WEBHOOK_RETRY_FOR_HOURS = env.float("WEBHOOK_RETRY_FOR_HOURS", default=72.0)
+WEBHOOK_PAUSE_AFTER = env.int("WEBHOOK_PAUSE_AFTER", default=50)
 
 # ---------------------------------------------------------------------------
 # Email

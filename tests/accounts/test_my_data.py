@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder
-from booking.services import booking_cancel, booking_create, booking_decline
+from booking.models import Booking, BookingEvent, EmailDelivery, IdempotencyKey, Reminder, WebhookDelivery
+from booking.services import booking_cancel, booking_create, booking_decline, webhook_endpoint_create
 from booking.tokens import booking_for_manage_token, manage_token
 from coaching.models import Coach
 from tests.support import NOW, SLOT, booking_body
@@ -108,7 +108,9 @@ def test_deleting_an_account_leaves_no_text_the_client_or_coach_wrote_about_them
     client: Client, user: User, offering, coach: Coach
 ) -> None:
     """Cancel reasons, history details, notes, answers and idempotency keys all lose the person (finding 6)."""
-    secrets = ["Grace Hopper", user.email, "my divorce", "Sorry Grace", "career worries"]
+    secrets = ["Grace Hopper", user.email, "my divorce", "Sorry Grace", "career worries", "+49 30 1234567"]
+    # The coach's tools were told of each change: the stored webhook bodies lose the person too.
+    webhook_endpoint_create(coach=coach, url="https://hooks.example.com/in")
     # As a guest through the API, with the account's address and a retry key.
     api = client.post(
         "/api/v1/bookings",
@@ -118,7 +120,9 @@ def test_deleting_an_account_leaves_no_text_the_client_or_coach_wrote_about_them
     )
     assert api.status_code == HTTPStatus.CREATED
     api_booking = Booking.objects.get(reference=api.json()["reference"])
-    cancelled = booking_create_for(offering, user, SLOT + timedelta(hours=1), note="career worries")
+    cancelled = booking_create_for(
+        offering, user, SLOT + timedelta(hours=1), note="career worries", client_phone="+49 30 1234567"
+    )
     booking_cancel(booking=cancelled, by="client", reason="Because of my divorce", now=NOW)
     offering.requires_approval = True
     offering.save()
@@ -135,6 +139,7 @@ def test_deleting_an_account_leaves_no_text_the_client_or_coach_wrote_about_them
         "keys": list(IdempotencyKey.objects.values()),
         "deliveries": list(EmailDelivery.objects.values()),
         "reminders": list(Reminder.objects.values()),
+        "webhooks": list(WebhookDelivery.objects.values("event_type", "payload")),
     }
     dump = json.dumps(rows, default=str).lower()
     for secret in secrets:
@@ -148,6 +153,10 @@ def test_deleting_an_account_leaves_no_text_the_client_or_coach_wrote_about_them
     assert all("start" in e["detail"] for e in rows["events"] if e["kind"] == "created")
     api_booking.refresh_from_db()
     assert api_booking.status == Booking.Status.CANCELLED
+    # The cancellation our deletion made still reaches the coach's tools, anonymised.
+    closing = [w["payload"]["data"] for w in rows["webhooks"] if w["event_type"] == "booking.cancelled"]
+    assert {c["reference"] for c in closing} >= {api_booking.reference}
+    assert {c["client"]["name"] for c in closing} == {"Deleted client"}
 
 
 def booking_create_for(offering, user: User, start, **extra) -> Booking:  # type: ignore[no-untyped-def]

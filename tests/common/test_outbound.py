@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from common.outbound import OutboundError, address_allowed, embedded_ipv4, fetch
+from common.outbound import OutboundError, address_allowed, check_public_url, embedded_ipv4, fetch, post
 
 REFUSED = [
     "10.1.2.3",
@@ -70,3 +70,31 @@ def test_it_finds_the_ipv4_inside_each_transition_form() -> None:
 def test_it_refuses_a_fetch_of_a_wrapped_internal_address_before_connecting(address: str) -> None:
     with pytest.raises(OutboundError, match="private or local network"):
         fetch(f"http://[{address}]/cal.ics", timeout=1, max_bytes=1024, headers={})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://0x7f.1/hook",
+        "http://2130706433/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest",
+        "http://localhost:8000/",
+        "https://printer.local/",
+        "https://metadata.google.internal/",
+    ],
+)
+def test_a_stored_address_is_refused_when_it_spells_an_internal_host(url: str) -> None:
+    with pytest.raises(OutboundError, match="private or local network"):
+        check_public_url(url)
+
+
+def test_a_stored_address_with_a_public_name_is_kept_for_later_checks() -> None:
+    # Not resolved now: the name is judged at every request, where it cannot be rebound.
+    assert check_public_url("https://hooks.example.com/in") == "https://hooks.example.com/in"
+
+
+def test_a_post_to_an_internal_address_is_refused_before_connecting() -> None:
+    with pytest.raises(OutboundError, match="private or local network"):
+        post("http://[::ffff:10.0.0.1]/hook", b"{}", headers={}, deadline=1, max_bytes=1024)

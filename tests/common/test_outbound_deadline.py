@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from common.outbound import OutboundError, fetch
+from common.outbound import OutboundError, fetch, post
 
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nX-Padding: " + b"x" * 500 + b"\r\n\r\nok"
 
@@ -136,3 +136,37 @@ def test_a_normal_answer_is_read_whole(trickler) -> None:
         allow_loopback=True,
     )
     assert fetched.status == 200 and fetched.body == body
+
+
+def test_a_post_to_a_trickling_server_is_cut_at_its_deadline(trickler) -> None:
+    server = trickler(lambda _: HEADERS, gap=0.05)
+    with pytest.raises(OutboundError) as refused:
+        post(
+            f"http://127.0.0.1:{server.port}/hook",
+            b"{}",
+            headers={},
+            deadline=0.6,
+            max_bytes=1024,
+            what="webhook",
+            allow_loopback=True,
+        )
+    assert refused.value.message == (
+        "The webhook server was too slow: the whole request did not finish within 0.6 seconds."
+    )
+    server.stop.wait(0.3)
+    assert server.sent < len(HEADERS) // 2
+
+
+def test_a_post_answers_the_status_and_follows_no_redirect(trickler) -> None:
+    redirect = b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n"
+    server = trickler(lambda _: redirect, gap=0)
+    status = post(
+        f"http://127.0.0.1:{server.port}/hook",
+        b"{}",
+        headers={},
+        deadline=5,
+        max_bytes=1024,
+        allow_loopback=True,
+    )
+    assert status == 307
+    assert server.connections == 1
