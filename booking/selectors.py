@@ -15,7 +15,7 @@ from django.db.models.functions import Lower, RowNumber
 
 from accounts.models import User
 from booking import invites
-from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
+from booking.models import Booking, BookingEvent, EmailDelivery, Reminder, WebhookDelivery, WebhookEndpoint
 from coaching.models import BusyBlock, Coach
 
 # The coach dashboard's "when" filter.
@@ -277,3 +277,23 @@ def coach_clients(*, coach: Coach, now: datetime) -> QuerySet[Booking]:
         .order_by("email_key", "pk")
         .values("client_name", "client_email", "bookings", "upcoming", "last_call", "next_call")
     )
+
+
+def coach_webhook_endpoints(*, coach: Coach) -> QuerySet[WebhookEndpoint]:
+    """The coach's webhook endpoints, oldest first."""
+    return WebhookEndpoint.objects.filter(coach=coach).order_by("created_at", "pk")
+
+
+def coach_webhook_endpoint_get(*, coach: Coach, pk: int) -> WebhookEndpoint | None:
+    """One of the coach's endpoints (None for another coach's: a 404, never a 403)."""
+    return WebhookEndpoint.objects.filter(coach=coach, pk=pk).first()
+
+
+def webhook_deliveries(*, endpoint: WebhookEndpoint, status: str = "") -> QuerySet[WebhookDelivery]:
+    """An endpoint's deliveries, newest first, with their booking's reference in the same query."""
+    qs = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("booking").order_by("-pk")
+    return qs.filter(status=status) if status else qs
+
+
+def webhook_delivery_get(*, endpoint: WebhookEndpoint, pk: int) -> WebhookDelivery | None:
+    return WebhookDelivery.objects.filter(endpoint=endpoint, pk=pk).select_related("booking").first()
