@@ -58,6 +58,19 @@ class Booking(models.Model):
     room_key = models.CharField(max_length=32, blank=True, editable=False)
     note = models.TextField(blank=True, max_length=2000)
     answers = models.JSONField(default=dict, blank=True)
+    # The coach's client record (practice), one per email: set at booking.
+    client_record = models.ForeignKey(
+        "practice.Client", on_delete=models.SET_NULL, null=True, blank=True, related_name="bookings"
+    )
+    # The pass that paid for this session (one credit, used in the booking's transaction).
+    client_pass = models.ForeignKey(
+        "practice.Pass", on_delete=models.PROTECT, null=True, blank=True, related_name="bookings"
+    )
+    # The cancellation policy in force when the session was booked: the free window and what
+    # a credit does then. Null on bookings made before the copy was kept: the offering's.
+    policy_cancel_notice_minutes = models.PositiveIntegerField(null=True, blank=True)
+    policy_grace_minutes = models.PositiveIntegerField(null=True, blank=True)
+    policy_late_credit = models.CharField(max_length=12, blank=True)
 
     start = models.DateTimeField()
     end = models.DateTimeField()

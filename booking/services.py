@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User
-from booking import reminders, tasks, webhooks
+from booking import credits, reminders, tasks, webhooks
 from booking.emails import ANONYMISED_EMAIL
 from booking.models import (
     Booking,
@@ -42,6 +42,8 @@ from common.queue import enqueue_on_commit
 from community.landing import consent_label
 from community.models import Subscriber
 from community.services import subscriber_subscribe
+from practice import services as practice
+from practice.models import Pass
 
 Actor = BookingEvent.Actor
 Status = Booking.Status
@@ -115,6 +117,7 @@ def booking_create(
     client_locale: str = "",
     client_phone: str = "",
     client: User | None = None,
+    client_pass: Pass | None = None,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     join_community: bool = False,
@@ -126,6 +129,9 @@ def booking_create(
     ``idempotency_scope``) within ``IDEMPOTENCY_TTL`` returns the first booking
     (``created=False``); the same key with another ``fingerprint`` raises
     ``IdempotencyConflict``. An expired key is a new key.
+
+    With ``client_pass``, one of its credits pays for the session, used in the same
+    transaction: a PassError (exhausted, expired, not for this call) leaves nothing behind.
     """
     now = now or timezone.now()
     if timezone.is_naive(start):
@@ -133,6 +139,7 @@ def booking_create(
     start = start.astimezone(UTC)
     if not offering.is_active:
         raise SlotUnavailable("This call is not open for booking at the moment.")
+    credits.check_pass(client_pass=client_pass, offering=offering, start=start, client_email=client_email)
     scope = idempotency_scope(client=client, client_email=client_email, offering=offering)
     if idempotency_key:
         replay = _replay(scope, idempotency_key, fingerprint, now=now)
@@ -151,6 +158,12 @@ def booking_create(
             if not offering_slot_is_free(offering=offering, start=start, now=now):
                 raise SlotUnavailable()
             end = start + offering.duration
+            record = practice.client_record(
+                coach_id=offering.coach_id,
+                email=client_email,
+                name=client_name,
+                user_id=client.pk if client is not None else None,
+            )
             booking = Booking.objects.create(
                 reference=new_reference(),
                 coach_id=offering.coach_id,
@@ -170,7 +183,11 @@ def booking_create(
                 status=Status.PENDING if offering.requires_approval else Status.CONFIRMED,
                 manage_key=new_manage_key(),
                 room_key=new_room_key(),
+                client_record=record,
+                client_pass=client_pass,
+                **credits.policy_fields(offering),
             )
+            credits.use_credit(booking, now=now)
             if idempotency_key:
                 IdempotencyKey.objects.create(
                     scope=scope,
@@ -260,6 +277,9 @@ def booking_reschedule(
             _check_may_change(booking, by=by, now=now, change="moved", policy=client_reschedule_problem)
             if new_start == booking.start:
                 raise InvalidTransition("The booking is already at this time.")
+            problem = credits.move_problem(booking, new_start=new_start)
+            if problem:
+                raise PolicyViolation(problem)
             offering = booking.offering
             if not offering_slot_is_free(
                 offering=offering, start=new_start, now=now, exclude_booking_id=booking.pk
@@ -315,7 +335,12 @@ def booking_mark_outcome(*, booking: Booking, outcome: str, now: datetime | None
         booking.status = outcome
         booking.save(update_fields=["status", "updated_at"])
         kind = BookingEvent.Kind.COMPLETED if outcome == Status.COMPLETED else BookingEvent.Kind.NO_SHOW
-        _record(booking, kind, Actor.COACH, now)
+        detail = (
+            credits.settle(booking, status=outcome, by=Actor.COACH, now=now)
+            if outcome == Status.NO_SHOW
+            else {}
+        )
+        _record(booking, kind, Actor.COACH, now, detail)
     return booking
 
 
@@ -516,17 +541,15 @@ def client_cancel_problem(booking: Booking, *, now: datetime) -> str:
     """Why the client can't cancel now, or "" if they can."""
     if booking.status not in Booking.ACTIVE_STATUSES:
         return "This booking is no longer active."
-    offering = booking.offering
-    grace_ends = booking.created_at + timedelta(minutes=offering.cancel_grace_minutes)
-    if offering.cancel_grace_minutes and now <= grace_ends and now < booking.start:
-        return ""  # the grace period right after booking, however close the call
-    minutes = offering.cancel_notice_minutes
-    if now > booking.start - timedelta(minutes=minutes):
-        return (
-            f"Calls can be cancelled online until {duration_text(minutes)} before they start. "
-            "Please contact your coach directly."
-        )
-    return ""
+    if credits.in_free_window(booking, now=now):
+        return ""  # before the notice window, or in the grace period right after booking
+    if booking.client_pass_id and now < booking.start:
+        return ""  # a late cancellation of a package session: its credit goes by the policy
+    minutes = credits.policy_of(booking).notice_minutes
+    return (
+        f"Calls can be cancelled online until {duration_text(minutes)} before they start. "
+        "Please contact your coach directly."
+    )
 
 
 def client_reschedule_problem(booking: Booking, *, now: datetime) -> str:
@@ -654,7 +677,8 @@ def _call_off(booking: Booking, *, status: str, by: str, reason: str, now: datet
     booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
     _cancel_reminders(booking, now=now)
     kind = BookingEvent.Kind.DECLINED if status == Status.DECLINED else BookingEvent.Kind.CANCELLED
-    _record(booking, kind, by, now, {"reason": reason})
+    credit = credits.settle(booking, status=status, by=by, reason=reason, now=now)
+    _record(booking, kind, by, now, {"reason": reason, **credit})
 
 
 def _cancel_reminders(booking: Booking, *, now: datetime) -> None:

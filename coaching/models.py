@@ -179,6 +179,11 @@ class Offering(models.Model):
         CLIENT = "client", "The client calls you"
         COACH = "coach", "You call the client"
 
+    class LateCancelCredit(models.TextChoices):
+        # What a package session's credit does when the client cancels inside the notice window.
+        FORFEIT = "forfeit", "The session is used up"
+        RETURN_LATE = "return_late", "The session goes back on the package, marked late"
+
     coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="offerings")
     slug = models.SlugField(max_length=60)
     title = models.CharField(max_length=120)
@@ -252,6 +257,15 @@ class Offering(models.Model):
         default=0,
         validators=[MaxValueValidator(7 * 24 * 60)],
         help_text="Clients can cancel for this long after booking, however close the call.",
+    )
+    late_cancel_credit = models.CharField(
+        max_length=12,
+        choices=LateCancelCredit.choices,
+        default=LateCancelCredit.FORFEIT,
+        help_text="When a client cancels a package session later than the cancellation notice.",
+    )
+    package_only = models.BooleanField(
+        default=False, help_text="Bookable only with a package: clients use one of its sessions."
     )
     # A label only: shown on the pages, no payment is taken (yet).
     price_amount = models.DecimalField(

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "accounts",
     "coaching",
     "community",
+    "practice",
     "booking",
 ]
 

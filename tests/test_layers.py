@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("config", "api", "booking", "community", "coaching", "accounts", "common")
+APPS = ("config", "api", "booking", "practice", "community", "coaching", "accounts", "common")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
@@ -43,6 +43,7 @@ def test_it_keeps_the_layers_of_the_real_tree(tmp_path: Path) -> None:
             "accounts is not allowed to import community",
         ),
         ("common/display.py", "from config import settings", "common is not allowed to import config"),
+        ("practice/selectors.py", "from booking import models", "practice is not allowed to import booking"),
     ],
 )
 def test_it_fails_on_an_upward_import(tmp_path: Path, module: str, line: str, refusal: str) -> None:
