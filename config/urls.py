@@ -9,6 +9,7 @@ from django.urls import include, path
 
 from accounts import urls as accounts_urls
 from api.api import api
+from booking import client_urls
 from booking import urls as booking_urls
 from coaching import urls as coaching_urls
 from coaching.views import home
@@ -16,6 +17,7 @@ from common.media import serve_media
 from community import urls as community_urls
 from config.health import healthz
 from config.views import favicon
+from practice import urls as practice_urls
 
 # Staff sign in through allauth's login, with its rate limits; Django's own admin login has none.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -28,11 +30,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
-    # The coach's dashboard: setup (coaching), bookings and calendars (booking), community.
+    # The coach's dashboard: setup (coaching), bookings, calendars and clients (booking),
+    # packages and passes (practice), community.
     path(
         "dashboard/",
         include(
             booking_urls.dashboard_urlpatterns
+            + client_urls.dashboard_urlpatterns
+            + practice_urls.dashboard_urlpatterns
             + coaching_urls.dashboard_urlpatterns
             + community_urls.dashboard_urlpatterns
         ),
@@ -41,6 +46,8 @@ urlpatterns = [
     path("privacy/", include(community_urls.privacy_urlpatterns)),
     path("b/", include(booking_urls.manage_urlpatterns)),
     path("feeds/", include(booking_urls.feed_urlpatterns)),
+    # A client's pass: its balance, its history and what it books (the token is the secret).
+    path("passes/", include(practice_urls.pass_urlpatterns)),
     # A signed-in person's own pages: their data, their bookings, their calendar feed.
     path("my/", include(accounts_urls.my_urlpatterns + booking_urls.my_urlpatterns)),
     path("", home, name="home"),
