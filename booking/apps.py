@@ -14,6 +14,7 @@ class BookingConfig(AppConfig):
         from accounts.services import register_account_data
         from booking import clashes, services, signals
         from coaching.clashes import register_booking_source
+        from practice.services import register_entry_listener
 
         email_confirmed.connect(signals.on_email_confirmed, dispatch_uid="booking.link_on_email_confirmed")
         user_logged_in.connect(signals.on_user_logged_in, dispatch_uid="booking.link_on_login")
@@ -23,3 +24,5 @@ class BookingConfig(AppConfig):
         )
         # The coach's hours pages warn about booked calls a change would leave outside the hours.
         register_booking_source(clashes.coach_upcoming_calls)
+        # Credits used, given back, forfeited or expired reach the coach's webhooks.
+        register_entry_listener(services.write_pass_webhooks)

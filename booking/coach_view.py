@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from booking.credits import credit_state
 from booking.invites import dashboard_url
 from booking.location import place_of
 from booking.models import Booking
@@ -38,6 +39,9 @@ def coach_booking_data(booking: Booking) -> dict[str, Any]:
         "answers": {str(label): str(value) for label, value in answers.items()},
         "note": booking.note,
         "location": {"kind": place.kind, "join_url": place.join_url, "text": place.location},
+        # The package session this booking uses, and what became of its credit.
+        "pass": booking.client_pass.reference if booking.client_pass_id else None,
+        "credit": credit_state(booking) or None,
         "reschedule_count": booking.reschedule_count,
         "cancel_reason": booking.cancel_reason,
         "cancelled_by": booking.cancelled_by,

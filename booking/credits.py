@@ -76,14 +76,11 @@ def move_problem(booking: Booking, *, new_start: datetime) -> str:
     return ""
 
 
-def settle(booking: Booking, *, status: str, by: str, reason: str = "", now: datetime) -> dict[str, Any]:
-    """What the call-off or no-show does to the booking's credit, for the event's detail.
-
-    ``{"credit": "returned" | "forfeited", "late": bool}``, or ``{}`` for a booking without a pass.
-    """
+def outcome(booking: Booking, *, status: str, by: str, now: datetime) -> policy.CreditOutcome | None:
+    """What the call-off or no-show does to the booking's credit (None: no pass). Pure."""
     if not booking.client_pass_id:
-        return {}
-    outcome = policy.credit_outcome(
+        return None
+    return policy.credit_outcome(
         status=status,
         by=by,
         policy=policy_of(booking),
@@ -91,15 +88,26 @@ def settle(booking: Booking, *, status: str, by: str, reason: str = "", now: dat
         booked_at=booking.created_at,
         now=now,
     )
-    practice.credit_settle(
-        pass_id=booking.client_pass_id,
-        booking_id=booking.pk,
-        outcome=outcome,
-        actor=by,
-        reason=reason,
-        now=now,
-    )
-    return {"credit": outcome.credit, "late": outcome.late}
+
+
+def detail(result: policy.CreditOutcome | None) -> dict[str, Any]:
+    """The history event's words for it: ``{"credit": "returned" | "forfeited", "late": bool}`` or ``{}``."""
+    return {"credit": result.credit, "late": result.late} if result is not None else {}
+
+
+def settle(
+    booking: Booking, result: policy.CreditOutcome | None, *, by: str, reason: str = "", now: datetime
+) -> None:
+    """Write ``result`` to the pass's ledger, after the booking's own history event."""
+    if result is not None:
+        practice.credit_settle(
+            pass_id=booking.client_pass_id,
+            booking_id=booking.pk,
+            outcome=result,
+            actor=by,
+            reason=reason,
+            now=now,
+        )
 
 
 def credit_state(booking: Booking) -> str:

@@ -89,6 +89,12 @@ def coach_bookings(
     return qs.order_by("-start", "-pk")
 
 
+def with_credits(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    """``bookings`` with their pass and ledger entries read along (booking.credits.credit_state):
+    one more query for the whole page, whatever its length."""
+    return bookings.select_related("client_pass").prefetch_related("pass_entries")
+
+
 def coach_pending_bookings(*, coach: Coach, now: datetime) -> QuerySet[Booking]:
     """Bookings waiting for the coach's answer that can still be approved."""
     return (
@@ -100,7 +106,12 @@ def coach_pending_bookings(*, coach: Coach, now: datetime) -> QuerySet[Booking]:
 
 def coach_booking_get(*, coach: Coach, reference: str) -> Booking | None:
     """One of the coach's bookings by reference; None for anyone else's."""
-    return Booking.objects.filter(coach=coach, reference=reference).select_related("offering").first()
+    return (
+        Booking.objects.filter(coach=coach, reference=reference)
+        .select_related("offering", "client_pass")
+        .prefetch_related("pass_entries")
+        .first()
+    )
 
 
 def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:

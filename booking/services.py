@@ -43,7 +43,7 @@ from community.landing import consent_label
 from community.models import Subscriber
 from community.services import subscriber_subscribe
 from practice import services as practice
-from practice.models import Pass
+from practice.models import Pass, PassEntry
 
 Actor = BookingEvent.Actor
 Status = Booking.Status
@@ -187,7 +187,6 @@ def booking_create(
                 client_pass=client_pass,
                 **credits.policy_fields(offering),
             )
-            credits.use_credit(booking, now=now)
             if idempotency_key:
                 IdempotencyKey.objects.create(
                     scope=scope,
@@ -199,6 +198,9 @@ def booking_create(
             if booking.status == Status.CONFIRMED:
                 _plan_reminders(booking, now=now, new=True)
             _record(booking, BookingEvent.Kind.CREATED, Actor.CLIENT, now, {"start": start.isoformat()})
+            # After the booking's own event (its webhooks come first); PassExhausted or
+            # PassExpired here rolls the whole booking back.
+            credits.use_credit(booking, now=now)
             if join_community and offering.coach.community_enabled:
                 # Double opt-in, as from the signup form: a pending subscriber and a
                 # confirmation email, committed (or not) with the booking.
@@ -335,12 +337,13 @@ def booking_mark_outcome(*, booking: Booking, outcome: str, now: datetime | None
         booking.status = outcome
         booking.save(update_fields=["status", "updated_at"])
         kind = BookingEvent.Kind.COMPLETED if outcome == Status.COMPLETED else BookingEvent.Kind.NO_SHOW
-        detail = (
-            credits.settle(booking, status=outcome, by=Actor.COACH, now=now)
+        credit = (
+            credits.outcome(booking, status=outcome, by=Actor.COACH, now=now)
             if outcome == Status.NO_SHOW
-            else {}
+            else None
         )
-        _record(booking, kind, Actor.COACH, now, detail)
+        _record(booking, kind, Actor.COACH, now, credits.detail(credit))
+        credits.settle(booking, credit, by=Actor.COACH, now=now)
     return booking
 
 
@@ -677,8 +680,9 @@ def _call_off(booking: Booking, *, status: str, by: str, reason: str, now: datet
     booking.save(update_fields=["status", "cancel_reason", "cancelled_by", "sequence", "updated_at"])
     _cancel_reminders(booking, now=now)
     kind = BookingEvent.Kind.DECLINED if status == Status.DECLINED else BookingEvent.Kind.CANCELLED
-    credit = credits.settle(booking, status=status, by=by, reason=reason, now=now)
-    _record(booking, kind, by, now, {"reason": reason, **credit})
+    credit = credits.outcome(booking, status=status, by=by, now=now)
+    _record(booking, kind, by, now, {"reason": reason, **credits.detail(credit)})
+    credits.settle(booking, credit, by=by, reason=reason, now=now)
 
 
 def _cancel_reminders(booking: Booking, *, now: datetime) -> None:
@@ -709,21 +713,49 @@ def _write_webhooks(booking: Booking, kind: str, actor: str, now: datetime, deta
     send is enqueued on commit, and booking.tasks.sweep_webhooks sends what that missed.
     """
     types = webhooks.event_types_for(kind, status=booking.status)
-    if not types:
-        return
-    endpoints = list(
-        WebhookEndpoint.objects.filter(coach_id=booking.coach_id, is_paused=False).order_by("pk")
-    )
+    if types:
+        changes = webhooks.changes_for(kind, actor, detail)
+        _deliver(
+            coach_id=booking.coach_id,
+            booking=booking,
+            events=[
+                (event_type, lambda t: webhooks.build_payload(t, booking, changes, now=now))
+                for event_type in types
+            ],
+            now=now,
+        )
+
+
+def write_pass_webhooks(entry: PassEntry) -> None:
+    """The pass event of a new ledger entry (practice calls this inside its transaction)."""
+    event_type = webhooks.pass_event_type(entry)
+    if event_type:
+        _deliver(
+            coach_id=entry.pass_obj.coach_id,
+            booking=entry.booking,
+            events=[(event_type, lambda t: webhooks.build_pass_payload(t, entry, now=entry.at))],
+            now=entry.at,
+        )
+
+
+def _deliver(
+    *,
+    coach_id: int,
+    booking: Booking | None,
+    events: list[tuple[str, Callable[[str], dict[str, Any]]]],
+    now: datetime,
+) -> None:
+    """Write the deliveries of ``events`` (type, payload builder) to the coach's subscribed endpoints."""
+    endpoints = list(WebhookEndpoint.objects.filter(coach_id=coach_id, is_paused=False).order_by("pk"))
     if not endpoints:
         return
-    changes = webhooks.changes_for(kind, actor, detail)
     rows = []
-    # In type order ("created" before "confirmed"): ids order the deliveries of a booking.
-    for event_type in types:
+    # In the given order ("created" before "confirmed"): ids order the deliveries of a booking.
+    for event_type, build in events:
         wanted = [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
         if not wanted:
             continue
-        payload = webhooks.build_payload(event_type, booking, changes, now=now)
+        payload = build(event_type)
         rows += [
             WebhookDelivery(
                 endpoint=endpoint,

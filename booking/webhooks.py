@@ -32,6 +32,7 @@ from booking.models import Booking, BookingEvent, WebhookEndpoint
 from common import outbound
 from common.emails import absolute_url, mailbox, render_email, retry_delay
 from common.outbound import OutboundError
+from practice.models import PassEntry
 
 BOOKING_CREATED = "booking.created"
 BOOKING_CONFIRMED = "booking.confirmed"
@@ -43,7 +44,7 @@ BOOKING_COMPLETED = "booking.completed"
 # Sent by "send a test event" only; no endpoint subscribes to it.
 WEBHOOK_TEST = "webhook.test"
 
-EVENT_TYPES = (
+BOOKING_EVENT_TYPES = (
     BOOKING_CREATED,
     BOOKING_CONFIRMED,
     BOOKING_RESCHEDULED,
@@ -52,6 +53,20 @@ EVENT_TYPES = (
     BOOKING_NO_SHOW,
     BOOKING_COMPLETED,
 )
+# A ledger entry's kind -> its event ("pass.granted", ...); an adjustment by the coach sends
+# none (it is their own act, made in the dashboard or the API).
+_PASS_TYPES_BY_KIND = {
+    kind: f"pass.{word}"
+    for kind, word in (
+        ("grant", "granted"),
+        ("use", "used"),
+        ("return", "returned"),
+        ("forfeit", "forfeited"),
+        ("expire", "expired"),
+    )
+}
+PASS_EVENT_TYPES = tuple(_PASS_TYPES_BY_KIND.values())
+EVENT_TYPES = BOOKING_EVENT_TYPES + PASS_EVENT_TYPES
 
 Kind = BookingEvent.Kind
 
@@ -100,6 +115,10 @@ def changes_for(kind: str, actor: str, detail: Mapping[str, Any]) -> dict[str, A
         changes["start"] = {"from": _iso(detail.get("from")), "to": _iso(detail.get("to"))}
     elif kind in (Kind.CANCELLED, Kind.DECLINED):
         changes["reason"] = str(detail.get("reason") or "")
+    if detail.get("credit") in ("returned", "forfeited"):
+        # A package session's credit: what the change did to it (the pass event follows).
+        changes["credit"] = detail["credit"]
+        changes["late"] = bool(detail.get("late"))
     elif kind == Kind.APPROVED:
         changes["status"] = {"from": Booking.Status.PENDING, "to": Booking.Status.CONFIRMED}
     return changes
@@ -108,7 +127,40 @@ def changes_for(kind: str, actor: str, detail: Mapping[str, Any]) -> dict[str, A
 def build_payload(event_type: str, booking: Booking, changes: Mapping[str, Any], *, now: datetime) -> dict:
     """The body of a booking event: the booking as the coach API shows it, plus what changed."""
     data = coach_booking_data(booking)
+    if "credit" in changes:
+        data["credit"] = changes["credit"]  # the ledger entry is written right after this event
     data["changes"] = dict(changes)
+    return {"type": event_type, "timestamp": _iso(now), "data": data}
+
+
+def pass_event_type(entry: PassEntry) -> str:
+    """The webhook type of a ledger entry, or "" for none."""
+    return _PASS_TYPES_BY_KIND.get(entry.kind, "")
+
+
+def build_pass_payload(event_type: str, entry: PassEntry, *, now: datetime) -> dict:
+    """The body of a pass event: the pass (balance after the entry) and the entry itself."""
+    pass_obj = entry.pass_obj
+    client = pass_obj.client
+    data = {
+        "pass": {
+            "reference": pass_obj.reference,
+            "package": pass_obj.name,
+            "client": {"name": client.name, "email": client.email},
+            "sessions": pass_obj.sessions,
+            "remaining": pass_obj.remaining,
+            "expires_at": _iso(pass_obj.expires_at),
+        },
+        "entry": {
+            "kind": entry.kind,
+            "amount": entry.amount,
+            "booking": entry.booking.reference if entry.booking_id else None,
+            "by": entry.actor,
+            "reason": entry.reason,
+            "late": entry.late,
+            "at": _iso(entry.at),
+        },
+    }
     return {"type": event_type, "timestamp": _iso(now), "data": data}
 
 

@@ -494,4 +494,4 @@ def test_the_event_mapping_covers_every_kind() -> None:
     assert webhooks.event_types_for("created", status=pending) == ("booking.created",)
     kinds = {kind: webhooks.event_types_for(kind, status=confirmed) for kind in BookingEvent.Kind.values}
     assert kinds["link_reset"] == ()
-    assert {t for types in kinds.values() for t in types} == set(webhooks.EVENT_TYPES)
+    assert {t for types in kinds.values() for t in types} == set(webhooks.BOOKING_EVENT_TYPES)
