@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 
 from api import bookings, coaches, me
-from api.auth import TokenRateLimited, WriteScopeRequired
+from api.auth import READ_ONLY, TokenRateLimited, WriteScopeRequired, rate_limited_message
 
-api = NinjaAPI(
+
+class CoachingApi(NinjaAPI):
+    """The API, whose schema describes the coach API's error answers (api/me.py)."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        me_prefix = f"{path_prefix.rstrip('/')}/me"
+        for path, operations in schema["paths"].items():
+            if path == me_prefix or path.startswith(f"{me_prefix}/"):
+                for operation in operations.values():
+                    me.document_errors(path, operation)
+        return schema
+
+
+api = CoachingApi(
     title="Coaching Calls API",
     version="1",
     description="Coach profiles, free slots and bookings. Times are ISO 8601 with offsets.",
@@ -28,7 +49,7 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def token_rate_limited(request: HttpRequest, exc: TokenRateLimited) -> HttpResponse:
     response = api.create_response(
         request,
-        {"detail": f"Too many requests with this token. Try again in {exc.retry_after} s."},
+        {"detail": rate_limited_message(exc.retry_after)},
         status=429,
     )
     response["Retry-After"] = str(exc.retry_after)
@@ -37,8 +58,4 @@ def token_rate_limited(request: HttpRequest, exc: TokenRateLimited) -> HttpRespo
 
 @api.exception_handler(WriteScopeRequired)
 def write_scope_required(request: HttpRequest, exc: WriteScopeRequired) -> HttpResponse:
-    return api.create_response(
-        request,
-        {"detail": "This token may only read. Create a token with write access to change things."},
-        status=403,
-    )
+    return api.create_response(request, {"detail": READ_ONLY}, status=403)

@@ -23,6 +23,15 @@ from common.ratelimit import KeyRateThrottle
 MAX_TOKEN_LENGTH = 100
 
 
+# The answers' words, here so the handlers (api/api.py) and the schema's examples agree.
+UNAUTHORIZED = "Unauthorized"  # django-ninja's own 401 for a missing or unknown token
+READ_ONLY = "This token may only read. Create a token with write access to change things."
+
+
+def rate_limited_message(retry_after: int) -> str:
+    return f"Too many requests with this token. Try again in {retry_after} s."
+
+
 class TokenRateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__("Too many requests with this token.")

@@ -27,11 +27,13 @@ from api.errors import field_error
 from api.me_schemas import (
     AUTH_ERRORS,
     READ_ONE,
+    WRITE_BODY,
     WRITE_ONE,
     BookingPageOut,
     BookingQuery,
     CoachRescheduleIn,
     ReasonIn,
+    conflict,
 )
 from booking import selectors
 from booking.coach_view import coach_booking_data
@@ -45,6 +47,7 @@ router = Router()
 REFERENCE_MAX_LENGTH = 16
 NOT_FOUND = "No booking of yours with this reference."
 NOT_ACTIVE = "This booking is not active, so it cannot be moved."
+NOT_FREE = "This time isn't free. Please pick another time."
 
 
 # ---------------------------------------------------------------------------
@@ -153,40 +156,62 @@ def _act(request: HttpRequest, reference: str, action: str, reason: str = ""):
     return _data(booking, coach)
 
 
-@router.post("/{reference}/approve", response=WRITE_ONE, summary="Approve a booking waiting for approval")
+@router.post(
+    "/{reference}/approve",
+    response=WRITE_ONE,
+    summary="Approve a booking waiting for approval",
+    openapi_extra=conflict("Only a booking waiting for approval can be approved."),
+)
 def approve_booking(request: HttpRequest, reference: str):
     return _act(request, reference, "approve")
 
 
 @router.post(
     "/{reference}/decline",
-    response=WRITE_ONE,
+    response=WRITE_BODY,
     summary="Decline a booking waiting for approval (with a reason)",
+    openapi_extra=conflict("Only a booking waiting for approval can be declined."),
 )
 def decline_booking(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
     return _act(request, reference, "decline", payload.reason if payload else "")
 
 
-@router.post("/{reference}/cancel", response=WRITE_ONE, summary="Cancel a booking (with a reason)")
+@router.post(
+    "/{reference}/cancel",
+    response=WRITE_BODY,
+    summary="Cancel a booking (with a reason)",
+    openapi_extra=conflict("This booking is not active, so it cannot be cancelled."),
+)
 def cancel_booking(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
     return _act(request, reference, "cancel", payload.reason if payload else "")
 
 
-@router.post("/{reference}/no-show", response=WRITE_ONE, summary="Mark a call that has started a no-show")
+@router.post(
+    "/{reference}/no-show",
+    response=WRITE_ONE,
+    summary="Mark a call that has started a no-show",
+    openapi_extra=conflict("A call can only be marked once it has started."),
+)
 def no_show_booking(request: HttpRequest, reference: str):
     return _act(request, reference, "no-show")
 
 
-@router.post("/{reference}/complete", response=WRITE_ONE, summary="Mark a call that has started completed")
+@router.post(
+    "/{reference}/complete",
+    response=WRITE_ONE,
+    summary="Mark a call that has started completed",
+    openapi_extra=conflict("A call can only be marked once it has started."),
+)
 def complete_booking(request: HttpRequest, reference: str):
     return _act(request, reference, "complete")
 
 
 @router.post(
     "/{reference}/reschedule",
-    response=WRITE_ONE,
+    response=WRITE_BODY,
     summary="Move a booking to another free slot of its offering",
     description="As the coach: the offering's reschedule notice and limit on moves are the client's, not yours.",
+    openapi_extra=conflict(NOT_FREE),
 )
 def reschedule_booking(request: HttpRequest, reference: str, payload: CoachRescheduleIn):
     coach = require_write(request)
@@ -201,9 +226,7 @@ def reschedule_booking(request: HttpRequest, reference: str, payload: CoachResch
     except SlotUnavailable:
         # The dashboard's words for the same refusal (booking/views/reschedule.py).
         message = (
-            "That time has already passed. Please pick another time."
-            if payload.start <= now
-            else "This time isn't free. Please pick another time."
+            "That time has already passed. Please pick another time." if payload.start <= now else NOT_FREE
         )
         return Status(HTTPStatus.CONFLICT, {"detail": message})
     except BookingError as exc:

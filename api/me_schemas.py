@@ -1,12 +1,13 @@
 """Request and response shapes of the coach API's bookings (``/api/v1/me/bookings``).
 
 The booking itself is ``booking.coach_view.coach_booking_data``: the same shape the webhooks
-carry, so ``CoachBookingOut`` describes that dict field by field.
+carry, so ``CoachBookingOut`` describes that dict field by field. Every shape carries an
+example for the OpenAPI schema (tests/api/test_me_openapi.py checks each /me operation's).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -131,18 +132,31 @@ class BookingPageOut(Schema):
 
 
 class ReasonIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"reason": "I'm ill that day, sorry."}]}}
+
     reason: Text = Field(
         default="", max_length=500, description="Told to the client", examples=["I'm ill that day, sorry."]
     )
 
 
 class CoachRescheduleIn(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"start": "2026-12-03T15:00:00Z"}]}}
+
     start: Instant = Field(
         description="The new start, ISO 8601 with offset", examples=["2026-12-03T15:00:00Z"]
     )
 
 
 # Every answer an endpoint can give, for the OpenAPI schema (tests/api/test_schemathesis.py).
+# Their descriptions and examples are added for all of /me at once (api/me.py ``document_errors``).
 AUTH_ERRORS = {401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
 READ_ONE = {200: CoachBookingOut, 404: ErrorOut, **AUTH_ERRORS}
 WRITE_ONE = {**READ_ONE, 403: ErrorOut, 409: ErrorOut}
+# An action that reads a JSON body: a body that is not JSON is a 400.
+WRITE_BODY = {**WRITE_ONE, 400: ErrorOut}
+
+
+def conflict(detail: str) -> dict[str, Any]:
+    """An operation's ``openapi_extra``: its 409's example, in the words it answers with."""
+    example = {"application/json": {"example": {"detail": detail}}}
+    return {"responses": {409: {"content": example}}}

@@ -31,8 +31,8 @@ from api.me_setup_schemas import (
     ClashesOut,
     ClientsOut,
     OfferingCreateIn,
-    OfferingOut,
     OfferingPatchIn,
+    OfferingSettingsOut,
     OfferingsOut,
     OverrideIn,
     OverrideOut,
@@ -65,6 +65,9 @@ WRITE = {**READ, 403: ErrorOut}
 BODY_WRITE = {**WRITE, 400: ErrorOut}
 
 Pair = tuple[str, str]
+
+OFFERING_NOT_FOUND = "No offering of yours at this address."
+OVERRIDE_NOT_FOUND = "No date override of yours with this id."
 
 
 def _invalid(errors: Iterable[Pair]) -> ValidationError:
@@ -228,7 +231,7 @@ def _sent(payload: Schema) -> dict[str, Any]:
 def _offering_or_404(coach: Coach, slug: str) -> Offering:
     offering = Offering.objects.filter(coach=coach, slug=slug).first()
     if offering is None:
-        raise Http404("No offering of yours at this address.")
+        raise Http404(OFFERING_NOT_FOUND)
     return offering
 
 
@@ -252,7 +255,7 @@ def list_offerings(request: HttpRequest, page: Query[PageQuery]):
 
 @router.post(
     "/offerings",
-    response={201: OfferingOut, **BODY_WRITE},
+    response={201: OfferingSettingsOut, **BODY_WRITE},
     summary="Create an offering",
     description=(
         "Validated like the dashboard's offering form: a 422 names the field (`detail[0].loc` is "
@@ -269,7 +272,7 @@ def create_offering(request: HttpRequest, payload: OfferingCreateIn):
 
 @router.patch(
     "/offerings/{slug}",
-    response={200: OfferingOut, 404: ErrorOut, **BODY_WRITE},
+    response={200: OfferingSettingsOut, 404: ErrorOut, **BODY_WRITE},
     summary="Change some of an offering's settings",
     description=(
         "Only the fields sent change; the result is validated as a whole, like the dashboard's form. "
@@ -437,7 +440,7 @@ def delete_override(request: HttpRequest, override_id: int, confirm_clashes: boo
     coach = require_write(request)
     override = selectors.coach_override_get(coach=coach, pk=override_id)
     if override is None:
-        raise Http404("No date override of yours with this id.")
+        raise Http404(OVERRIDE_NOT_FOUND)
     clashes = booking_clashes(coach=coach, now=timezone.now(), overrides={override.date: None})
     if clashes and not confirm_clashes:
         return _clash_answer(coach, clashes, "your weekly hours once this override is removed")

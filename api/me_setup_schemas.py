@@ -117,7 +117,7 @@ OFFERING_EXAMPLE = {
 }
 
 
-class QuestionOut(Schema):
+class IntakeQuestionOut(Schema):
     label: str
     type: str = Field(description="text, long_text or yes_no")
     required: bool
@@ -128,7 +128,7 @@ class ReminderOffsetsOut(Schema):
     coach: list[int]
 
 
-class OfferingOut(Schema):
+class OfferingSettingsOut(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [OFFERING_EXAMPLE]})
 
     title: str
@@ -157,7 +157,7 @@ class OfferingOut(Schema):
     follow_up_enabled: bool
     is_active: bool
     is_listed: bool
-    intake_questions: list[QuestionOut]
+    intake_questions: list[IntakeQuestionOut]
     reminder_offsets: ReminderOffsetsOut
 
 
@@ -166,7 +166,7 @@ class OfferingsOut(Schema):
         json_schema_extra={"examples": [{"items": [OFFERING_EXAMPLE], "next_offset": None}]}
     )
 
-    items: list[OfferingOut]
+    items: list[OfferingSettingsOut]
     next_offset: int | None = Field(description="Pass as `offset` for the next page; null on the last")
 
 
@@ -283,7 +283,19 @@ class WeeklyHoursIn(Forbid):
     )
 
 
+CLOSED_DAY_EXAMPLE = {"id": 7, "date": "2026-12-24", "unavailable": True, "windows": [], "note": "Holiday"}
+SHORT_DAY_EXAMPLE = {
+    "id": 9,
+    "date": "2026-12-28",
+    "unavailable": False,
+    "windows": [{"start": "10:00", "end": "12:00"}],
+    "note": "",
+}
+
+
 class OverrideOut(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [CLOSED_DAY_EXAMPLE, SHORT_DAY_EXAMPLE]})
+
     id: int = Field(description="Pass to DELETE /date-overrides/{id} to remove this date's override")
     date: Date
     unavailable: bool = Field(description="True: the whole date is closed")
@@ -294,27 +306,7 @@ class OverrideOut(Schema):
 class OverridesOut(Schema):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "id": 7,
-                            "date": "2026-12-24",
-                            "unavailable": True,
-                            "windows": [],
-                            "note": "Holiday",
-                        },
-                        {
-                            "id": 9,
-                            "date": "2026-12-28",
-                            "unavailable": False,
-                            "windows": [{"start": "10:00", "end": "12:00"}],
-                            "note": "",
-                        },
-                    ],
-                    "next_offset": None,
-                }
-            ]
+            "examples": [{"items": [CLOSED_DAY_EXAMPLE, SHORT_DAY_EXAMPLE], "next_offset": None}]
         }
     )
 
@@ -379,7 +371,7 @@ class ClashesOut(Schema):
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
-class ClientOut(Schema):
+class ClientSummaryOut(Schema):
     name: str = Field(description="The name on their latest booking")
     email: str = Field(description="As on their latest booking; clients are told apart case-insensitively")
     bookings: int = Field(description="Every booking, whatever its status")
@@ -409,5 +401,5 @@ class ClientsOut(Schema):
         }
     )
 
-    items: list[ClientOut]
+    items: list[ClientSummaryOut]
     next_offset: int | None = Field(description="Pass as `offset` for the next page; null on the last")

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from api.auth import require_write, token_coach
 from api.errors import field_error
-from api.me_schemas import AUTH_ERRORS
+from api.me_schemas import AUTH_ERRORS, conflict
 from api.schemas import ErrorOut
 from booking import selectors, services, webhooks
 from booking.models import WebhookDelivery, WebhookEndpoint
@@ -24,6 +24,8 @@ from common.outbound import display_url
 router = Router()
 
 NOT_FOUND = "No webhook endpoint of yours with this id."
+DELIVERY_NOT_FOUND = "No delivery of this endpoint with this id."
+UNDER_WAY = "An attempt is under way; try again in a minute."
 MAX_LIMIT = 100
 
 EXAMPLE_ENDPOINT = {
@@ -125,6 +127,8 @@ class SecretOut(Schema):
 
 
 class EndpointListOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"items": [EXAMPLE_ENDPOINT]}]}}
+
     items: list[EndpointOut]
 
 
@@ -147,6 +151,8 @@ class DeliveryOut(Schema):
 
 
 class DeliveryPageOut(Schema):
+    model_config = {"json_schema_extra": {"examples": [{"items": [EXAMPLE_DELIVERY], "next_offset": None}]}}
+
     items: list[DeliveryOut]
     next_offset: int | None = Field(description="Pass as ``offset`` for the next page; null on the last page")
 
@@ -212,7 +218,7 @@ def list_endpoints(request: HttpRequest):
 
 @router.post(
     "",
-    response={201: EndpointCreatedOut, 403: ErrorOut, **AUTH_ERRORS},
+    response={201: EndpointCreatedOut, 400: ErrorOut, 403: ErrorOut, **AUTH_ERRORS},
     summary="Register a webhook endpoint",
     description=(
         "Deliveries follow Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), signed "
@@ -322,13 +328,14 @@ def list_deliveries(request: HttpRequest, endpoint_id: int, query: Query[Deliver
     response={202: DeliveryOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, **AUTH_ERRORS},
     summary="Send a delivery again now: the same body and webhook-id",
     description="409 while an attempt is under way.",
+    openapi_extra=conflict(UNDER_WAY),
 )
 def resend_delivery(request: HttpRequest, endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(require_write(request), endpoint_id)
     delivery = selectors.webhook_delivery_get(endpoint=endpoint, pk=delivery_id)
     if delivery is None:
-        raise Http404("No delivery of this endpoint with this id.")
+        raise Http404(DELIVERY_NOT_FOUND)
     if not services.webhook_delivery_resend(delivery=delivery):
-        return Status(HTTPStatus.CONFLICT, {"detail": "An attempt is under way; try again in a minute."})
+        return Status(HTTPStatus.CONFLICT, {"detail": UNDER_WAY})
     delivery.refresh_from_db()
     return Status(HTTPStatus.ACCEPTED, _delivery_out(delivery))

@@ -13,6 +13,7 @@ from django.test import Client
 from booking.models import Booking
 from coaching.models import Coach, Offering
 from coaching.services import api_token_create, api_token_revoke
+from tests.api.conftest import get, post
 from tests.factories import BookingFactory, CoachFactory, OfferingFactory
 from tests.support import NOW, SLOT
 
@@ -20,29 +21,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 
 URL = "/api/v1/me/bookings"
 ACTIONS = ["approve", "decline", "cancel", "reschedule", "no-show", "complete"]
-
-
-@pytest.fixture
-def write_key(coach: Coach) -> str:
-    return api_token_create(coach=coach, name="CRM", scope="write")[1]
-
-
-@pytest.fixture
-def read_key(coach: Coach) -> str:
-    return api_token_create(coach=coach, name="Sheet", scope="read")[1]
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def get(client: Client, url: str, key: str, params: dict[str, object] | None = None):
-    return client.get(url, params or {}, headers=auth(key))
-
-
-def post(client: Client, url: str, key: str, body: object = None):
-    data = json.dumps(body) if body is not None else ""
-    return client.post(url, data=data, content_type="application/json", headers=auth(key))
 
 
 def make(offering: Offering, n: int, **fields: object) -> list[Booking]:

@@ -16,6 +16,7 @@ from django.test import Client
 from booking.models import Booking
 from coaching.models import ApiToken, Coach, DateOverride, Offering, WeeklyHours
 from coaching.services import api_token_create, api_token_revoke
+from tests.api.conftest import auth
 from tests.factories import BookingFactory, CoachFactory, DateOverrideFactory, OfferingFactory
 from tests.support import NOW, SLOT
 
@@ -29,7 +30,7 @@ class Api:
 
     def __init__(self, client: Client, token: str) -> None:
         self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.headers = auth(token)
 
     def get(self, path: str, params: dict[str, Any] | None = None):
         return self.client.get(ME + path, params or {}, headers=self.headers)
@@ -40,18 +41,14 @@ class Api:
         return call(ME + path, data=data, content_type="application/json", headers=self.headers)
 
 
-def token_for(coach: Coach, scope: str = ApiToken.Scope.WRITE) -> str:
-    return api_token_create(coach=coach, name="CRM", scope=scope)[1]
+@pytest.fixture
+def api(client: Client, write_key: str) -> Api:
+    return Api(client, write_key)
 
 
 @pytest.fixture
-def api(client: Client, coach: Coach) -> Api:
-    return Api(client, token_for(coach))
-
-
-@pytest.fixture
-def read_api(client: Client, coach: Coach) -> Api:
-    return Api(client, token_for(coach, ApiToken.Scope.READ))
+def read_api(client: Client, read_key: str) -> Api:
+    return Api(client, read_key)
 
 
 @pytest.fixture
@@ -88,13 +85,15 @@ WRITES = [
 
 
 @pytest.mark.parametrize("path", READS)
-def test_it_refuses_a_missing_garbage_or_revoked_token(client: Client, coach: Coach, path: str) -> None:
+def test_it_refuses_a_missing_garbage_or_revoked_token(
+    client: Client, coach: Coach, write_key: str, path: str
+) -> None:
     token, plaintext = api_token_create(coach=coach, name="old", scope=ApiToken.Scope.WRITE)
     api_token_revoke(token=token)
     assert client.get(ME + path).status_code == HTTPStatus.UNAUTHORIZED
     assert Api(client, "cc_garbage").get(path).status_code == HTTPStatus.UNAUTHORIZED
     assert Api(client, plaintext).get(path).status_code == HTTPStatus.UNAUTHORIZED
-    assert Api(client, token_for(coach)).get(path).status_code == HTTPStatus.OK
+    assert Api(client, write_key).get(path).status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES)
@@ -577,7 +576,7 @@ def wsgi_requests(settings) -> Iterator[None]:
 @pytest.mark.usefixtures("wsgi_requests")
 @pytest.mark.parametrize(("path", "method"), SETUP_OPERATIONS)
 def test_no_request_with_a_token_breaks_the_contract(
-    coach: Coach, offering: Offering, path: str, method: str
+    coach: Coach, offering: Offering, write_key: str, path: str, method: str
 ) -> None:
     """Generated bodies and parameters, valid and not, with a write token: a documented status
     and a body that matches the schema, never a 5xx; data the schema forbids is refused
@@ -590,7 +589,6 @@ def test_no_request_with_a_token_breaks_the_contract(
 
     from config.wsgi import application
 
-    token = token_for(coach)
     DateOverrideFactory(coach=coach, date=date(2026, 12, 24))
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)[path][method]
 
@@ -605,7 +603,7 @@ def test_no_request_with_a_token_breaks_the_contract(
             database=None,
         )
         def run(case: schemathesis.Case) -> None:
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+            case.headers = {**(case.headers or {}), **auth(write_key)}
             response = case.call()
             assert response.status_code < 500, case.as_curl_command()
             # ignored_auth takes the token we add for generated (invalid) auth.

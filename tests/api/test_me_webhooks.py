@@ -12,7 +12,7 @@ from django.test import Client
 from booking.models import WebhookDelivery, WebhookEndpoint
 from booking.services import webhook_endpoint_create
 from coaching.models import Coach
-from coaching.services import api_token_create
+from tests.api.conftest import auth, post
 from tests.factories import CoachFactory
 from tests.support import NOW
 
@@ -20,25 +20,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 
 URL = "/api/v1/me/webhooks"
 HOOK = "https://hooks.example.com/in/secret-path"
-
-
-@pytest.fixture
-def write_key(coach: Coach) -> str:
-    return api_token_create(coach=coach, name="CRM", scope="write")[1]
-
-
-@pytest.fixture
-def read_key(coach: Coach) -> str:
-    return api_token_create(coach=coach, name="Sheet", scope="read")[1]
-
-
-def auth(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def post(client: Client, url: str, key: str, body: object = None):
-    data = json.dumps(body) if body is not None else ""
-    return client.post(url, data=data, content_type="application/json", headers=auth(key))
 
 
 def test_registering_shows_the_secret_once(client: Client, coach: Coach, write_key: str) -> None:
