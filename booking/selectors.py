@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum, Window
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Lower, RowNumber
 
 from accounts.models import User
@@ -308,3 +308,90 @@ def webhook_deliveries(*, endpoint: WebhookEndpoint, status: str = "") -> QueryS
 
 def webhook_delivery_get(*, endpoint: WebhookEndpoint, pk: int) -> WebhookDelivery | None:
     return WebhookDelivery.objects.filter(endpoint=endpoint, pk=pk).select_related("booking").first()
+
+
+def webhook_last_deliveries(*, endpoints: list[WebhookEndpoint]) -> dict[int, WebhookDelivery]:
+    """Each endpoint's newest delivery by endpoint id (none yet: absent), in one query whatever
+    the number of endpoints; the bodies are left out (the dashboard's list shows the status)."""
+    if not endpoints:
+        return {}
+    newest = WebhookDelivery.objects.filter(endpoint_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    ids = WebhookEndpoint.objects.filter(pk__in=[e.pk for e in endpoints]).values(newest_id=Subquery(newest))
+    rows = WebhookDelivery.objects.filter(pk__in=ids).defer("payload")
+    return {delivery.endpoint_id: delivery for delivery in rows}
+
+
+# --- The coach's client pages (booking/views/clients.py): practice's client records with
+# their bookings ---------------------------------------------------------------------------
+CLIENT_SORT_NAME = "name"
+CLIENT_SORT_LAST = "last"
+CLIENT_SORT_MOST = "most"
+# A session that took (or takes) the coach's time: not called off.
+_HELD_STATUSES = (
+    Booking.Status.PENDING,
+    Booking.Status.CONFIRMED,
+    Booking.Status.COMPLETED,
+    Booking.Status.NO_SHOW,
+)
+
+
+def coach_client_rows(
+    *, coach: Coach, now: datetime, q: str = "", sort: str = CLIENT_SORT_NAME
+) -> QuerySet[Any]:
+    """The coach's clients (practice's records), each annotated with ``upcoming``, ``past`` and
+    ``sessions`` (counts) and ``last_session``, with ``live_passes`` (sessions left, not ended).
+
+    Two queries for a page whatever its length: the clients with their counts (one join on
+    bookings, grouped), and their passes.
+    """
+    from django.db.models import Prefetch
+
+    from practice.models import Client, Pass
+
+    upcoming = Q(bookings__end__gt=now, bookings__status__in=Booking.ACTIVE_STATUSES)
+    past = Q(
+        bookings__end__lte=now,
+        bookings__status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW),
+    )
+    qs = Client.objects.filter(coach=coach).annotate(
+        upcoming=Count("bookings", filter=upcoming),
+        past=Count("bookings", filter=past),
+        sessions=Count("bookings", filter=Q(bookings__status__in=_HELD_STATUSES)),
+        last_session=Max("bookings__start", filter=past),
+    )
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
+    if sort == CLIENT_SORT_LAST:
+        qs = qs.order_by(F("last_session").desc(nulls_last=True), Lower("name"), "pk")
+    elif sort == CLIENT_SORT_MOST:
+        qs = qs.order_by("-sessions", Lower("name"), "pk")
+    else:
+        qs = qs.order_by(Lower("name"), "email", "pk")
+    live = Pass.objects.filter(remaining__gt=0, expires_at__gt=now).order_by("expires_at", "pk")
+    return qs.prefetch_related(Prefetch("passes", queryset=live, to_attr="live_passes"))
+
+
+def client_sessions(*, client: Any, now: datetime, upcoming: bool) -> QuerySet[Booking]:
+    """A client's sessions with the coach, with what the client page shows of each in the same
+    two queries (offering, pass, private note; the ledger entries for the credit): upcoming
+    soonest first, or the others (past, cancelled, declined) latest first."""
+    qs = (
+        Booking.objects.filter(coach_id=client.coach_id, client_record=client)
+        .select_related("offering", "client_pass", "private_note")
+        .prefetch_related("pass_entries")
+    )
+    coming = Q(end__gt=now) & ~Q(status__in=CALENDAR_HIDDEN_STATUSES)
+    if upcoming:
+        return qs.filter(coming).order_by("start", "pk")
+    return qs.exclude(coming).order_by("-start", "-pk")
+
+
+def client_session_get(*, client: Any, reference: str) -> Booking | None:
+    """One of the client's sessions with the coach, by reference; None for any other booking."""
+    from common.shortcuts import is_slug
+
+    if not is_slug(reference):
+        return None
+    return Booking.objects.filter(
+        coach_id=client.coach_id, client_record=client, reference=reference[:16]
+    ).first()

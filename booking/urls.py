@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from booking.views import agenda, calendars, client, coach, feeds, manage, public
+from booking.views import agenda, calendars, client, coach, feeds, manage, public, webhooks
 
 # /b/<token>/...: the client's manage link (the token is the secret).
 manage_urlpatterns = [
@@ -47,6 +47,19 @@ dashboard_urlpatterns = [
     path("calendars/feed/", calendars.coach_feed_replace, name="dashboard_feed_replace"),
     path("emails/", calendars.email_failures, name="dashboard_emails"),
     path("emails/<int:pk>/retry/", calendars.email_retry, name="dashboard_email_retry"),
+    path("webhooks/", webhooks.endpoint_list, name="dashboard_webhooks"),
+    path("webhooks/new/", webhooks.endpoint_create, name="dashboard_webhook_create"),
+    path("webhooks/<int:pk>/", webhooks.endpoint_detail, name="dashboard_webhook"),
+    path("webhooks/<int:pk>/rotate-secret/", webhooks.endpoint_rotate, name="dashboard_webhook_rotate"),
+    path("webhooks/<int:pk>/test/", webhooks.endpoint_test, name="dashboard_webhook_test"),
+    path("webhooks/<int:pk>/pause/", webhooks.endpoint_pause, name="dashboard_webhook_pause"),
+    path("webhooks/<int:pk>/resume/", webhooks.endpoint_resume, name="dashboard_webhook_resume"),
+    path("webhooks/<int:pk>/delete/", webhooks.endpoint_delete, name="dashboard_webhook_delete"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/resend/",
+        webhooks.delivery_resend,
+        name="dashboard_webhook_resend",
+    ),
 ]
 
 # /<coach>/...: the public pages, mounted last (reserved slugs keep coaches off our prefixes).
