@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +14,7 @@ from api.errors import field_error
 from api.schemas import CoachOut, ErrorOut, SlotsOut, ValidationErrorOut, ZoneIn, isoformat_in
 from booking.intake import questions
 from booking.slots import offering_free_slots
+from coaching.models import Offering
 from coaching.selectors import coach_get_public, offering_bookable_get
 from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.shortcuts import found_or_404
@@ -27,6 +29,17 @@ class SlotQuery(Schema):
     start: date
     end: date
     tz: ZoneIn | None = Field(None, description="The zone of the answer's times; the coach's by default")
+
+
+def price_of(offering: Offering) -> dict[str, str] | None:
+    """The offering's price label as ``PriceOut``, or None when the coach shows none."""
+    if offering.price_amount is None:
+        return None
+    return {
+        "amount": f"{Decimal(offering.price_amount):.2f}",
+        "currency": offering.price_currency,
+        "text": offering.price_text,
+    }
 
 
 @router.get(
@@ -54,6 +67,7 @@ def coach_detail(request: HttpRequest, coach: str):
                 "asks_phone": o.asks_phone,
                 "requires_approval": o.requires_approval,
                 "questions": questions(o),
+                "price": price_of(o),
             }
             for o in found.listed_offerings
         ],

@@ -16,8 +16,10 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
+from booking import credits
 from booking.forms import iso_utc
 from booking.models import Booking
 from booking.slots import next_free_slots, offering_free_slots
@@ -346,16 +348,106 @@ def webcal_url(url: str) -> str:
 # ---------------------------------------------------------------------------
 # The cancellation and reschedule policy, as the client reads it before and after booking
 # ---------------------------------------------------------------------------
-def policy_lines(offering: Offering, *, start: datetime | None = None, zone_name: str = "") -> list[str]:
-    """What the client may do online, one sentence each; with ``start``, the deadlines in
-    ``zone_name`` ("Cancel online until Tuesday 1 December 2026, 10:00.")."""
+def policy_lines(
+    offering: Offering,
+    *,
+    start: datetime | None = None,
+    zone_name: str = "",
+    now: datetime | None = None,
+    booking: Booking | None = None,
+) -> list[str]:
+    """What the client may do online, one sentence each.
+
+    Without a time, the rules ("until 1 day before the call starts"). With ``start`` (or a
+    ``booking``, which brings its time, its zone, the cancellation policy it kept, when it
+    was made and how often it was moved), the deadlines in ``zone_name`` ("Cancel online
+    until Tuesday 1 December 2026, 10:00."); a deadline already past at ``now`` says so,
+    and whom to contact instead. Without a booking the time is one about to be booked, so
+    its grace period after booking still lies ahead.
+    """
+    if booking is not None:
+        start = booking.start
+        zone_name = zone_name or booking.client_time_zone
+    if start is None:
+        return _policy_rules(offering)
+    now = now or timezone.now()
+    if booking is not None:
+        kept = credits.policy_of(booking)
+        notice, grace, booked_at = kept.notice_minutes, kept.grace_minutes, booking.created_at
+        moves_left, late_credit = offering.max_reschedules - booking.reschedule_count, kept.late_credit
+    else:
+        notice, grace, booked_at = offering.cancel_notice_minutes, offering.cancel_grace_minutes, now
+        moves_left, late_credit = offering.max_reschedules, ""
+    coach_name = (booking.coach if booking is not None else offering.coach).display_name
+
+    def moment(value: datetime) -> str:
+        return moment_label(value, zone_name)
+
+    cancel_by = start - timedelta(minutes=notice)
+    move_by = start - timedelta(minutes=offering.reschedule_notice_minutes)
+    grace_until = booked_at + timedelta(minutes=grace)
+    grace_applies = bool(grace) and now <= grace_until and now < start
+    can_cancel = now <= cancel_by and now < start
+    can_move = moves_left > 0 and now <= move_by and now < start
+    on_a_pass = booking is not None and booking.client_pass_id is not None
+
+    lines: list[str] = []
+    if can_cancel:
+        lines.append(f"Cancel online until {moment(cancel_by)}.")
+        if grace_applies:
+            lines.append(
+                f"Changed your mind? You can cancel within {duration_text(grace)} of booking, "
+                "however close the call is."
+            )
+        if on_a_pass:
+            lines.append(f"After that, cancelling online {_late_fate(late_credit)}.")
+    elif grace_applies and booking is not None:
+        lines.append(
+            f"The cancellation deadline ({moment(cancel_by)}) has passed, but you can still cancel "
+            f"online until {moment(grace_until)}, {duration_text(grace)} after booking. "
+            f"After that, contact {coach_name}."
+        )
+    elif grace_applies:
+        # A time about to be booked, or just booked: its grace period is all there is.
+        lines.append(
+            f"The cancellation deadline ({moment(cancel_by)}) has passed, but you can cancel online within "
+            f"{duration_text(grace)} of booking, however close the call is. After that, contact {coach_name}."
+        )
+    elif on_a_pass and now < start:
+        # A package session may still be called off online; its credit goes by the policy.
+        lines.append(
+            f"The cancellation deadline ({moment(cancel_by)}) has passed: cancelling online now "
+            f"{_late_fate(late_credit)}."
+        )
+    elif not can_move:
+        return [f"This call can no longer be cancelled or moved online; contact {coach_name}."]
+    else:
+        lines.append(f"This call can no longer be cancelled online; contact {coach_name}.")
+
+    if can_move:
+        times = "once" if moves_left == 1 else f"up to {moves_left} times"
+        lines.append(f"Move it online until {moment(move_by)}, {times}.")
+    elif offering.max_reschedules:
+        lines.append(f"This call can no longer be moved online; contact {coach_name}.")
+    else:
+        lines.append(f"To move it, contact {coach_name}.")
+    return lines
+
+
+def _late_fate(late_credit: str) -> str:
+    """What a late cancellation does to a package session's credit, to end a sentence."""
+    if late_credit == Offering.LateCancelCredit.RETURN_LATE:
+        return "puts the session back on your package, marked late"
+    return "uses up the session"
+
+
+def _policy_rules(offering: Offering) -> list[str]:
+    """The policy as rules, before a time is picked."""
 
     def until(minutes: int, verb: str) -> str:
-        if start is None:
-            if not minutes:
-                return f"{verb} online any time before the call starts"
-            return f"{verb} online until {duration_text(minutes)} before the call starts"
-        return f"{verb} online until {moment_label(start - timedelta(minutes=minutes), zone_name)}"
+        if not minutes:
+            return f"{verb} online any time before the call starts"
+        return f"{verb} online until {duration_text(minutes)} before the call starts"
 
     lines = [until(offering.cancel_notice_minutes, "Cancel") + "."]
     if offering.cancel_grace_minutes:

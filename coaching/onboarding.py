@@ -21,7 +21,7 @@ from coaching import services
 from coaching.models import Coach
 from coaching.onboarding_forms import BecomeCoachForm
 from coaching.permissions import coach_required, coach_signup_open, not_a_coach
-from coaching.selectors import coach_for_user, user_email_verified
+from coaching.selectors import coach_for_user, coach_offerings, user_email_verified
 from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, AddressRateThrottle
 
@@ -115,6 +115,7 @@ def address_check(request: HttpRequest) -> JsonResponse:
 @coach_required
 def ready(request: HttpRequest, coach: Coach) -> HttpResponse:
     """ "Your page is ready": its link to copy and share, and where to go next."""
-    return render(
-        request, "coaching/onboarding/ready.html", {"coach": coach, "public_url": public_url(coach)}
-    )
+    # The offering made with the page: the oldest, whatever the coach added since.
+    first_offering = coach_offerings(coach=coach).order_by("created_at", "pk").first()
+    context = {"coach": coach, "public_url": public_url(coach), "first_offering": first_offering}
+    return render(request, "coaching/onboarding/ready.html", context)

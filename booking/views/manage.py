@@ -71,7 +71,9 @@ def _booking_context(request: HttpRequest, booking: Booking, token: str) -> dict
         "contact_email": coach.contact_email,
         "is_pending": booking.status == Booking.Status.PENDING,
         "is_active": booking.is_active,
-        "policy": policy_lines(booking.offering, start=booking.start, zone_name=booking.client_time_zone),
+        "policy": policy_lines(
+            booking.offering, start=booking.start, zone_name=booking.client_time_zone, booking=booking
+        ),
     }
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
 from accounts.models import User
+from booking.models import Booking
 from booking.slots import offering_free_slots
 from coaching.models import Coach, Offering
 from tests.factories import CoachFactory
@@ -95,3 +102,47 @@ def test_it_refuses_a_short_password(tmp_path: Path) -> None:
     short.write_text("short\n")
     with pytest.raises(CommandError, match="at least 8"):
         run(*ARGS, "--password-file", str(short))
+
+
+def test_the_created_coach_is_booked_through_the_public_api(password_file: Path, client: Client) -> None:
+    run(*ARGS, "--password-file", str(password_file))
+    offering = Offering.objects.get(coach__slug="mia")
+    today = NOW.date()
+    first = offering_free_slots(offering=offering, start=today, end=today + timedelta(days=7), now=NOW)[0]
+    body = {
+        "coach": "mia",
+        "offering": "intro-call",
+        "start": first.isoformat(),
+        "name": "Grace Hopper",
+        "email": "grace@example.com",
+        "timezone": "America/New_York",
+    }
+    response = client.post("/api/v1/bookings", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.content
+    booking = Booking.objects.get(reference=response.json()["reference"])
+    assert (booking.coach.slug, booking.offering.slug, booking.start) == ("mia", "intro-call", first)
+    assert booking.status == Booking.Status.CONFIRMED
+    assert booking.room_key  # the intro call's own video room
+
+
+def test_before_migrate_it_says_to_migrate_and_makes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(MigrationExecutor, "migration_plan", lambda self, targets: [("unapplied", False)])
+    with pytest.raises(CommandError, match=r"Run `manage\.py migrate` first\."):
+        run(*ARGS)
+    assert not User.objects.exists()
+
+
+def test_from_a_fresh_clone_it_exits_non_zero_with_that_message_and_no_traceback(tmp_path: Path) -> None:
+    """An empty SQLite file, as a fresh clone has before ``migrate``."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "createcoach", *ARGS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Run `manage.py migrate` first." in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout

@@ -58,11 +58,18 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
     CoachFactory(slug="ada", display_name="Ada Lovelace", user__email="ada@example.com")
     _sign_up_and_verify(page, base_url, mailoutbox)
 
-    # The dashboard says how to become a coach.
-    response = page.goto(f"{base_url}/dashboard/")
-    assert response is not None and response.status == 403
-    assert_accessible_at_both_widths(page, "not a coach")
-    page.get_by_role("link", name="Become a coach").click()
+    # Signed in after confirming, on the home page: "Become a coach" in the navigation and
+    # in the page's own invitation.
+    expect(page).to_have_url(f"{base_url}/")
+    navigation = page.get_by_role("navigation", name="Account", exact=True)
+    expect(page.get_by_role("heading", name="Take bookings yourself")).to_be_visible()
+    expect(navigation.get_by_role("link", name="Become a coach")).to_be_visible()
+    assert_accessible_at_both_widths(page, "home with become a coach")
+    # "My bookings" invites too; its link is the one followed.
+    navigation.get_by_role("link", name="My bookings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My bookings")
+    assert_accessible_at_both_widths(page, "my bookings with become a coach")
+    page.get_by_role("main").get_by_role("link", name="Become a coach").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Become a coach")
 
     # Prefilled from the account; the zone comes from the browser (Europe/Berlin in conftest).
@@ -130,7 +137,8 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
         expect(client.get_by_role("heading", level=1)).to_have_text("First call")
         # The policy before booking: cancel and move until 24 hours ahead.
         expect(client.get_by_role("heading", name="Cancelling and moving")).to_be_visible()
-        client.locator(".slot-link").first.click()
+        # The week's last time: its deadlines to cancel and move lie ahead.
+        client.locator(".slot-link").last.click()
         expect(client.get_by_role("heading", level=1)).to_have_text("Book First call")
         client.get_by_label("Your name").fill("Carla Client")
         client.get_by_label("Email").fill("carla@example.com")
@@ -142,7 +150,8 @@ def test_a_newcomer_becomes_a_coach_and_a_client_books_them(
         join = client.get_by_role("link", name=re.compile(r"^Join the call"))
         expect(join).to_have_attribute("href", f"https://meet.jit.si/{booking.room_key}")
         expect(client.get_by_role("heading", name="Cancelling and moving")).to_be_visible()
-        expect(client.locator("#policy-title + ul")).to_contain_text("Cancel")
+        expect(client.locator("#policy-title + ul")).to_contain_text("Cancel online until")
+        expect(client.locator("#policy-title + ul")).to_contain_text("Move it online until")
         assert_accessible_at_both_widths(client, "the client's confirmation")
     finally:
         guest.close()

@@ -15,7 +15,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from accounts.services import account_ensure_verified
 from coaching import services
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self._check_migrated()
         email, name, slug, zone = (options[key].strip() for key in ("email", "name", "slug", "time_zone"))
         try:
             validate_email(email)
@@ -88,6 +90,19 @@ class Command(BaseCommand):
         elif created:
             self.stdout.write(f"{email} has no password yet: use 'Forgot password?' on the sign-in page.")
         self.stdout.write("Change the hours and the intro call in the dashboard: /dashboard/.")
+
+    @staticmethod
+    def _check_migrated() -> None:
+        """A fresh clone's database has no tables yet: say what to run, not a traceback."""
+        try:
+            executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+            unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DatabaseError as exc:
+            raise CommandError(
+                f"Cannot read the database ({exc.__class__.__name__}): check DATABASE_URL."
+            ) from exc
+        if unapplied:
+            raise CommandError("The database is not set up yet. Run `manage.py migrate` first.")
 
     @staticmethod
     def _password(path: Path | None) -> str | None:
