@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
-from api import bookings, coaches, me
+from api import bookings, coaches, me, passes
 from api.auth import READ_ONLY, TokenRateLimited, WriteScopeRequired, rate_limited_message
 
 
@@ -37,6 +37,7 @@ api = CoachingApi(
 )
 api.add_router("/coaches", coaches.router)
 api.add_router("/bookings", bookings.router)
+api.add_router("/passes", passes.router)
 api.add_router("/me", me.router)
 
 

@@ -10,19 +10,23 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
+from ninja.errors import ValidationError
 
 from api.errors import field_error
 from api.schemas import (
+    BookingCancelledOut,
     BookingDetailOut,
     BookingIn,
     BookingOut,
     CancelIn,
     ErrorOut,
+    PassErrorOut,
     RescheduleIn,
     SlotTakenOut,
     ValidationErrorOut,
     isoformat_in,
 )
+from booking.credits import credit_state
 from booking.emails import manage_url
 from booking.intake import clean_answers
 from booking.location import place_of
@@ -45,6 +49,9 @@ from coaching.selectors import coach_has_offerings, offering_bookable_get
 from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
 from common.shortcuts import csrf_passes
+from practice.models import Pass
+from practice.services import PassError
+from practice.tokens import pass_for_token
 
 router = Router(tags=["bookings"])
 
@@ -69,6 +76,21 @@ def _out(booking: Booking) -> dict[str, str]:
     }
 
 
+def _pass_field_error(message: str) -> ValidationError:
+    """A 422 on the body's ``pass``, where pydantic puts its own errors on that field."""
+    return ValidationError([{"type": "value_error", "loc": ["body", "payload", "pass"], "msg": message}])
+
+
+def _pass_of(payload: BookingIn) -> Pass | None:
+    """The pass the body names (None without one); an unknown or altered token is a 422."""
+    if payload.pass_ is None:
+        return None
+    client_pass = pass_for_token(payload.pass_.strip())
+    if client_pass is None:
+        raise _pass_field_error("No pass with this token: send the token from the pass's link unchanged.")
+    return client_pass
+
+
 def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Status:
     alternatives = next_free_slots(offering=offering, after=booking_start, limit=3)
     return Status(
@@ -84,14 +106,18 @@ def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Statu
         400: ErrorOut,
         201: BookingOut,
         403: ErrorOut,
-        409: SlotTakenOut | ErrorOut,
+        409: SlotTakenOut | PassErrorOut | ErrorOut,
         429: ErrorOut,
     },
     summary="Book a free slot (send an Idempotency-Key header to make retries safe)",
     description=(
         "Anyone may book as a guest. A request that carries a signed-in session cookie books as that "
         "account (with its email address) and must send the CSRF token (X-CSRFToken), as the site's "
-        "own pages do; without it the answer is 403."
+        "own pages do; without it the answer is 403.\n\n"
+        "With `pass` (a package pass's token, for the same email address), one of its sessions pays "
+        'for the call, in the same transaction: 409 with `"code": "pass_exhausted"` or '
+        '`"pass_expired"` when it can\'t, and nothing is booked; a pass that does not cover the '
+        "offering, or an offering bookable with a package only booked without one, is a 422 on `pass`."
     ),
 )
 def create_booking(request: HttpRequest, payload: BookingIn):
@@ -113,6 +139,7 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         raise field_error(
             "body", "phone", "This call is a phone call the coach places: send the client's number."
         )
+    client_pass = _pass_of(payload)
     user = request.user if request.user.is_authenticated else None
     if user is not None and not csrf_passes(request):
         return Status(HTTPStatus.FORBIDDEN, {"detail": CSRF_REFUSED})
@@ -129,12 +156,16 @@ def create_booking(request: HttpRequest, payload: BookingIn):
             client_phone=payload.phone if offering.asks_phone else "",
             client_locale=locale_from_request(request),
             client=user,
+            client_pass=client_pass,
             idempotency_key=f"api:{key}" if key else None,
-            # Leave the opt-in and the phone out while unset, so a retry of an older client's body matches.
+            # Leave the opt-in, the phone and the pass out while unset, so a retry of an older
+            # client's body matches.
             fingerprint=request_fingerprint(
                 payload.model_dump(
                     mode="json",
-                    exclude={name for name in ("join_community", "phone") if not getattr(payload, name)},
+                    exclude={
+                        name for name in ("join_community", "phone", "pass_") if not getattr(payload, name)
+                    },
                 )
             ),
             join_community=payload.join_community,
@@ -143,6 +174,12 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
     except SlotUnavailable:
         return _taken(offering, payload.start, ZoneInfo(payload.timezone))
+    except PassError as exc:
+        # Exhausted or expired: the state of the pass (409 with its code); not for this call
+        # (another offering, coach or email) or a pass needed: the field is wrong (422).
+        if exc.status == HTTPStatus.CONFLICT:
+            return Status(HTTPStatus.CONFLICT, {"detail": exc.message, "code": exc.code})
+        raise _pass_field_error(exc.message) from exc
     return Status(HTTPStatus.CREATED, _out(result.booking))
 
 
@@ -187,12 +224,17 @@ def _location_out(booking: Booking) -> dict[str, str]:
     response={
         422: ValidationErrorOut,
         400: ErrorOut,
-        200: BookingOut,
+        200: BookingCancelledOut,
         404: ErrorOut,
         409: ErrorOut,
         429: ErrorOut,
     },
     summary="Cancel a booking (within the offering's notice)",
+    description=(
+        "A call paid with a package session answers what became of that session's `credit`, by the "
+        "cancellation policy in force when it was booked: `returned` (cancelled in time) or "
+        "`forfeited` (too late); null for a call without a pass."
+    ),
 )
 def cancel_booking(request: HttpRequest, token: str, payload: CancelIn | None = None):
     if not manage_lookup_throttle().allow_request(request):
@@ -203,7 +245,8 @@ def cancel_booking(request: HttpRequest, token: str, payload: CancelIn | None = 
         booking = booking_cancel(booking=booking, by=BookingEvent.Actor.CLIENT, reason=reason)
     except BookingError as exc:
         return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
-    return _out(booking)
+    credit = credit_state(booking)
+    return {**_out(booking), "credit": credit if credit in ("returned", "forfeited") else None}
 
 
 @router.post(

@@ -14,13 +14,14 @@ from typing import Any
 
 from ninja import Router
 
-from api import me_bookings, me_setup, me_webhooks
+from api import me_bookings, me_practice, me_setup, me_webhooks
 from api.auth import READ_ONLY, UNAUTHORIZED, coach_token, rate_limited_message
 
 router = Router(auth=coach_token, tags=["Coach API"])
 router.add_router("/bookings", me_bookings.router)
 router.add_router("/webhooks", me_webhooks.router)
 router.add_router("", me_setup.router)
+router.add_router("", me_practice.router)
 
 ERROR_DESCRIPTIONS = {
     400: "The body is not JSON.",
@@ -52,6 +53,8 @@ NOT_FOUND = {
     "delivery_id": me_webhooks.DELIVERY_NOT_FOUND,
     "slug": me_setup.OFFERING_NOT_FOUND,
     "override_id": me_setup.OVERRIDE_NOT_FOUND,
+    "package_id": me_practice.PACKAGE_NOT_FOUND,
+    "pass_id": me_practice.PASS_NOT_FOUND,
 }
 _PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 

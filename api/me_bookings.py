@@ -4,8 +4,10 @@ coach's actions on it, through the dashboard's own actions (booking/views/coach.
 
 The list is ordered by (start, id); its cursor is the last row's (start, id), base64url-encoded
 JSON, and is opaque to clients. Reading costs a fixed number of queries: the token (with its
-coach), at most one UPDATE of its last use, the offering check when that filter is given, and
-one query for the page.
+coach), at most one UPDATE of its last use, the offering check when that filter is given, one
+query for the page (with each booking's pass joined) and one for the page's ledger entries
+(each booking's ``credit``). Every operation answers with ``by_alias``: the booking's ``pass``
+is ``pass_`` in Python.
 """
 
 from __future__ import annotations
@@ -77,10 +79,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def _coach_bookings(coach: Coach) -> QuerySet[Booking]:
-    # booking.selectors.coach_bookings with when=all: every status, in our own stable order.
-    return selectors.coach_bookings(coach=coach, now=timezone.now(), when=selectors.WHEN_ALL).order_by(
-        "start", "pk"
-    )
+    # booking.selectors.coach_bookings with when=all: every status, in our own stable order; with
+    # each booking's pass and ledger entries (its "pass" and "credit"), one more query a page.
+    return selectors.with_credits(
+        selectors.coach_bookings(coach=coach, now=timezone.now(), when=selectors.WHEN_ALL)
+    ).order_by("start", "pk")
 
 
 def _data(booking: Booking, coach: Coach) -> dict[str, Any]:
@@ -109,6 +112,7 @@ def _booking_or_404(coach: Coach, reference: str) -> Booking:
         "Ordered by start (then by creation). `from` and `to` are instants with an offset compared with "
         "the start (`from` included, `to` excluded). Pass a page's `next_cursor` as `cursor` for the next one."
     ),
+    by_alias=True,
 )
 def list_bookings(request: HttpRequest, filters: Query[BookingQuery]):
     coach = token_coach(request)
@@ -127,7 +131,8 @@ def list_bookings(request: HttpRequest, filters: Query[BookingQuery]):
         qs = qs.filter(client_email__iexact=filters.client.strip())
     if filters.cursor:
         start, pk = _decode_cursor(filters.cursor)
-        qs = qs.filter(Q(start__gt=start) | Q(start=start, pk__gt=pk))
+        # The redundant start >= x lets the (coach, start, id) index seek to the page.
+        qs = qs.filter(start__gte=start).filter(Q(start__gt=start) | Q(start=start, pk__gt=pk))
     rows = list(qs[: filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
@@ -137,7 +142,7 @@ def list_bookings(request: HttpRequest, filters: Query[BookingQuery]):
     }
 
 
-@router.get("/{reference}", response=READ_ONE, summary="One of your bookings")
+@router.get("/{reference}", response=READ_ONE, summary="One of your bookings", by_alias=True)
 def get_booking(request: HttpRequest, reference: str):
     coach = token_coach(request)
     return _data(_booking_or_404(coach, reference), coach)
@@ -161,6 +166,7 @@ def _act(request: HttpRequest, reference: str, action: str, reason: str = ""):
     response=WRITE_ONE,
     summary="Approve a booking waiting for approval",
     openapi_extra=conflict("Only a booking waiting for approval can be approved."),
+    by_alias=True,
 )
 def approve_booking(request: HttpRequest, reference: str):
     return _act(request, reference, "approve")
@@ -171,6 +177,7 @@ def approve_booking(request: HttpRequest, reference: str):
     response=WRITE_BODY,
     summary="Decline a booking waiting for approval (with a reason)",
     openapi_extra=conflict("Only a booking waiting for approval can be declined."),
+    by_alias=True,
 )
 def decline_booking(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
     return _act(request, reference, "decline", payload.reason if payload else "")
@@ -181,6 +188,7 @@ def decline_booking(request: HttpRequest, reference: str, payload: ReasonIn | No
     response=WRITE_BODY,
     summary="Cancel a booking (with a reason)",
     openapi_extra=conflict("This booking is not active, so it cannot be cancelled."),
+    by_alias=True,
 )
 def cancel_booking(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
     return _act(request, reference, "cancel", payload.reason if payload else "")
@@ -191,6 +199,7 @@ def cancel_booking(request: HttpRequest, reference: str, payload: ReasonIn | Non
     response=WRITE_ONE,
     summary="Mark a call that has started a no-show",
     openapi_extra=conflict("A call can only be marked once it has started."),
+    by_alias=True,
 )
 def no_show_booking(request: HttpRequest, reference: str):
     return _act(request, reference, "no-show")
@@ -201,6 +210,7 @@ def no_show_booking(request: HttpRequest, reference: str):
     response=WRITE_ONE,
     summary="Mark a call that has started completed",
     openapi_extra=conflict("A call can only be marked once it has started."),
+    by_alias=True,
 )
 def complete_booking(request: HttpRequest, reference: str):
     return _act(request, reference, "complete")
@@ -212,6 +222,7 @@ def complete_booking(request: HttpRequest, reference: str):
     summary="Move a booking to another free slot of its offering",
     description="As the coach: the offering's reschedule notice and limit on moves are the client's, not yours.",
     openapi_extra=conflict(NOT_FREE),
+    by_alias=True,
 )
 def reschedule_booking(request: HttpRequest, reference: str, payload: CoachRescheduleIn):
     coach = require_write(request)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from api.schemas import EMAIL_MAX_LENGTH, ErrorOut, Instant, Text, ValidationErrorOut, ZoneOut
+from api.schemas import EMAIL_MAX_LENGTH, ErrorOut, Instant, QueryInt, Text, ValidationErrorOut, ZoneOut
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -39,6 +39,8 @@ EXAMPLE_BOOKING = {
         "join_url": "https://meet.example.com/ada",
         "text": "https://meet.example.com/ada",
     },
+    "pass": "PS-4K8M2QXR",
+    "credit": "used",
     "reschedule_count": 0,
     "cancel_reason": "",
     "cancelled_by": "",
@@ -78,7 +80,7 @@ class BookingQuery(Schema):
         description="Only this client's bookings (their email address, in any case)",
         examples=["grace@example.com"],
     )
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many bookings per page")
+    limit: QueryInt = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many bookings per page")
     cursor: Text | None = Field(
         None,
         max_length=MAX_CURSOR_LENGTH,
@@ -116,6 +118,13 @@ class CoachBookingOut(Schema):
     answers: dict[str, str] = Field(description="The intake questions' answers, by question")
     note: str
     location: CoachLocationOut
+    pass_: str | None = Field(
+        alias="pass",
+        description="The reference of the package pass that pays for it (/me/passes/{id}); null if none",
+    )
+    credit: Literal["used", "returned", "forfeited"] | None = Field(
+        description="What became of the pass's session: used, returned (given back) or forfeited; null without a pass"
+    )
     reschedule_count: int = Field(description="How often the client moved the call")
     cancel_reason: str
     cancelled_by: str = Field(description="client or coach, if cancelled")

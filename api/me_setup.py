@@ -26,6 +26,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from api.auth import require_write, token_coach
+from api.me_practice import pass_status
 from api.me_setup_schemas import (
     WEEKDAY_NAMES,
     ClashesOut,
@@ -43,7 +44,6 @@ from api.me_setup_schemas import (
     WeeklyHoursOut,
 )
 from api.schemas import ErrorOut, ValidationErrorOut
-from booking import selectors as booking_selectors
 from coaching import selectors, services
 from coaching.clashes import Clashes, booking_clashes
 from coaching.forms import (
@@ -55,6 +55,7 @@ from coaching.forms import (
     WeeklyHoursForm,
 )
 from coaching.models import Coach, DateOverride, Offering
+from practice import selectors as practice_selectors
 
 router = Router()
 
@@ -454,23 +455,41 @@ def delete_override(request: HttpRequest, override_id: int, confirm_clashes: boo
 @router.get(
     "/clients",
     response={200: ClientsOut, **READ},
-    summary="Your clients, with their bookings counted",
-    description="One entry per email address (case-insensitive), ordered by it; paginated with limit/offset.",
+    summary="Your clients, with their sessions counted and their passes",
+    description=(
+        "Everyone who booked with you or holds one of your passes, one entry per email address "
+        "(in lower case), ordered by it; paginated with limit/offset."
+    ),
 )
 def list_clients(request: HttpRequest, page: Query[PageQuery]):
     coach = token_coach(request)
+    now = timezone.now()
     limit, offset = page.limit, page.offset
-    rows = list(booking_selectors.coach_clients(coach=coach, now=timezone.now())[offset : offset + limit + 1])
+    rows = list(practice_selectors.coach_clients_counted(coach=coach, now=now)[offset : offset + limit + 1])
     next_offset = _next_offset(rows, offset, limit)
     items = [
         {
-            "name": row["client_name"],
-            "email": row["client_email"],
-            "bookings": row["bookings"],
-            "upcoming": row["upcoming"],
-            "last_call": _iso(row["last_call"], coach),
-            "next_call": _iso(row["next_call"], coach),
+            "id": client.pk,
+            "name": client.name,
+            "email": client.email,
+            "account": client.user_id is not None,
+            "bookings": client.bookings_count,
+            "upcoming": client.upcoming_count,
+            "past": client.past_count,
+            "last_call": _iso(client.last_call, coach),
+            "next_call": _iso(client.next_call, coach),
+            "passes": [
+                {
+                    "id": pass_obj.reference,
+                    "name": pass_obj.name,
+                    "sessions": pass_obj.sessions,
+                    "remaining": pass_obj.remaining,
+                    "status": pass_status(pass_obj, now),
+                    "expires_at": _iso(pass_obj.expires_at, coach),
+                }
+                for pass_obj in client.passes.all()
+            ],
         }
-        for row in rows
+        for client in rows
     ]
     return {"items": items, "next_offset": next_offset}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
 
-from api.schemas import Text, ZoneOut
+from api.schemas import QueryInt, Text, ZoneOut
 from coaching.forms import MAX_QUESTIONS, MAX_WINDOW_ROWS
 
 # Every weekday by its API name, Monday first (coaching.models.Weekday numbers them 0-6).
@@ -36,8 +36,8 @@ MAX_OFFSET = 1_000_000
 
 
 class PageQuery(Schema):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT, description="Items per page")
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="From the previous page's `next_offset`")
+    limit: QueryInt = Field(50, ge=1, le=MAX_LIMIT, description="Items per page")
+    offset: QueryInt = Field(0, ge=0, le=MAX_OFFSET, description="From the previous page's `next_offset`")
 
 
 class OverrideQuery(PageQuery):
@@ -371,13 +371,26 @@ class ClashesOut(Schema):
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
+class ClientPassOut(Schema):
+    id: str = Field(description="The pass's reference (/me/passes/{id})")
+    name: str = Field(description="The package's name when the pass was granted")
+    sessions: int
+    remaining: int = Field(description="Sessions left")
+    status: Literal["active", "expired", "used_up"]
+    expires_at: str = Field(description="ISO 8601 in the coach's zone")
+
+
 class ClientSummaryOut(Schema):
-    name: str = Field(description="The name on their latest booking")
-    email: str = Field(description="As on their latest booking; clients are told apart case-insensitively")
+    id: int
+    name: str = Field(description="The name they first booked (or were granted a pass) under")
+    email: str = Field(description="In lower case: one client per address")
+    account: bool = Field(description="Whether the client has an account here, linked to this record")
     bookings: int = Field(description="Every booking, whatever its status")
     upcoming: int = Field(description="Pending or confirmed calls still to come")
+    past: int = Field(description="Calls that have started, not cancelled or declined")
     last_call: str | None = Field(description="Start of the latest past call not cancelled or declined")
     next_call: str | None = Field(description="Start of the next pending or confirmed call")
+    passes: list[ClientPassOut] = Field(description="Their passes from you, newest first")
 
 
 class ClientsOut(Schema):
@@ -387,12 +400,25 @@ class ClientsOut(Schema):
                 {
                     "items": [
                         {
+                            "id": 12,
                             "name": "Grace Hopper",
                             "email": "grace@example.com",
+                            "account": True,
                             "bookings": 3,
                             "upcoming": 1,
+                            "past": 1,
                             "last_call": "2026-11-20T10:00:00-05:00",
                             "next_call": "2026-12-02T10:00:00-05:00",
+                            "passes": [
+                                {
+                                    "id": "PS-4K8M2QXR",
+                                    "name": "Six sessions over three months",
+                                    "sessions": 6,
+                                    "remaining": 4,
+                                    "status": "active",
+                                    "expires_at": "2027-03-01T07:00:00-05:00",
+                                }
+                            ],
                         }
                     ],
                     "next_offset": None,

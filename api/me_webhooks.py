@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 from api.auth import require_write, token_coach
 from api.errors import field_error
 from api.me_schemas import AUTH_ERRORS, conflict
-from api.schemas import ErrorOut
+from api.schemas import ErrorOut, QueryInt
 from booking import selectors, services, webhooks
 from booking.models import WebhookDelivery, WebhookEndpoint
 from coaching.models import Coach
@@ -159,8 +159,8 @@ class DeliveryPageOut(Schema):
 
 class DeliveryQuery(Schema):
     status: str | None = Field(None, max_length=20, description="Only deliveries with this status")
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=1_000_000)
+    limit: QueryInt = Field(50, ge=1, le=MAX_LIMIT)
+    offset: QueryInt = Field(0, ge=0, le=1_000_000)
 
 
 READ_ONE = {200: EndpointOut, 404: ErrorOut, **AUTH_ERRORS}

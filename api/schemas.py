@@ -7,12 +7,12 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, field_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, field_validator
 
 from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.timezones import is_valid_timezone
@@ -44,6 +44,17 @@ def instant_in_range(value: datetime) -> datetime:
 
 # Text no database column refuses, and instants a booking can have: 422s, never 500s.
 Text = Annotated[str, AfterValidator(without_nul)]
+
+
+def _whole_number(value: Any) -> Any:
+    """A query string's number must be digits: pydantic alone would take "1.0" or " 1"."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{1,9}", value):
+        raise ValueError("Use a whole number, e.g. 20.")
+    return value
+
+
+# A count in a query string (``limit``, ``offset``): digits only.
+QueryInt = Annotated[int, BeforeValidator(_whole_number)]
 Instant = Annotated[AwareDatetime, AfterValidator(instant_in_range)]
 
 # What the schema says an email address is, and what BookingIn checks first: something
@@ -52,6 +63,8 @@ Instant = Annotated[AwareDatetime, AfterValidator(instant_in_range)]
 EMAIL_PATTERN = r"^\s*[^\s@]+@[^\s@\[\]]+\s*$"
 _EMAIL_SHAPE = re.compile(EMAIL_PATTERN)
 EMAIL_MAX_LENGTH = 254
+# A pass token is "<reference>.<mac>" (practice/tokens.py): well under this.
+PASS_TOKEN_MAX_LENGTH = 100
 # Every name is_valid_timezone accepts has this shape (tests/api/test_schema_constraints.py checks).
 ZONE_PATTERN = r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$"
 ZONE_DESCRIPTION = "An IANA time-zone name from the tz database, e.g. Europe/Berlin"
@@ -80,6 +93,18 @@ class QuestionOut(Schema):
     required: bool
 
 
+class PriceOut(Schema):
+    """The price the coach shows (a label: no payment is taken through the site)."""
+
+    amount: str = Field(description="A decimal with two places, e.g. 60.00; 0.00 is free", examples=["60.00"])
+    currency: str = Field(
+        description="ISO 4217 code, e.g. EUR; empty for a free call shown without one", examples=["EUR"]
+    )
+    text: str = Field(
+        description="The price as the coach's pages show it, e.g. 60 EUR or Free", examples=["60 EUR"]
+    )
+
+
 class OfferingOut(Schema):
     slug: str
     title: str
@@ -91,6 +116,7 @@ class OfferingOut(Schema):
     asks_phone: bool = Field(description="A phone call the coach places: a booking must send `phone`")
     requires_approval: bool
     questions: list[QuestionOut]
+    price: PriceOut | None = Field(description="null when the coach shows no price")
 
 
 class CoachOut(Schema):
@@ -136,6 +162,13 @@ class BookingIn(Schema):
         description="Also sign up for the coach's email community (double opt-in: a confirmation email "
         "goes out first). Ignored when the coach has no community.",
     )
+    pass_: Text | None = Field(
+        default=None,
+        alias="pass",
+        max_length=PASS_TOKEN_MAX_LENGTH,
+        description="A package pass's token (from its link): one of its sessions pays for this call. "
+        "Needed when the offering is bookable with a package only.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -180,6 +213,13 @@ class BookingOut(Schema):
     ics_url: str
 
 
+class BookingCancelledOut(BookingOut):
+    credit: Literal["returned", "forfeited"] | None = Field(
+        description="What the cancellation did to the package session it used, by the cancellation "
+        "policy in force when it was booked; null when it used no pass"
+    )
+
+
 class LocationOut(Schema):
     kind: str = Field(description="room, video, phone or in_person")
     join_url: str = Field(description="The link to join a video call; empty for phone and in-person calls")
@@ -217,6 +257,39 @@ class FieldErrorOut(Schema):
 
 class ValidationErrorOut(Schema):
     detail: list[FieldErrorOut]
+
+
+class PassErrorOut(Schema):
+    detail: str
+    code: Literal["pass_exhausted", "pass_expired"] = Field(
+        description="pass_exhausted: no sessions left; pass_expired: the call would start after the pass ends"
+    )
+
+
+class PassEntryOut(Schema):
+    kind: Literal["grant", "use", "return", "forfeit", "expire", "adjust"]
+    amount: int = Field(description="How the balance moved: +N, -1, 0 for a forfeit (the credit stays used)")
+    booking: str | None = Field(description="The booking's reference, for a use, return or forfeit")
+    by: Literal["client", "coach", "system"]
+    reason: str
+    late: bool = Field(description="A credit given back for a cancellation inside the notice window")
+    at: str = Field(description="ISO 8601 in the coach's zone")
+
+
+class PassOfferingOut(Schema):
+    slug: str
+    title: str
+    book_url: str = Field(description="The offering's booking page, with the pass (`?pass=<token>`)")
+
+
+class PassOut(Schema):
+    coach: str = Field(description="The coach's slug")
+    package: str = Field(description="The package's name when the pass was granted")
+    sessions: int = Field(description="Sessions granted")
+    remaining: int = Field(description="Sessions left: the sum of the ledger's amounts")
+    expires_at: str = Field(description="Sessions must start before this instant (ISO 8601, coach's zone)")
+    ledger: list[PassEntryOut] = Field(description="Every change of the balance, oldest first")
+    offerings: list[PassOfferingOut] = Field(description="The coach's open offerings the pass pays for")
 
 
 class SlotTakenOut(Schema):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from booking import invites, reminders
+from booking.display import policy_lines
 from booking.invites import dashboard_url, location_text, manage_url
 from booking.location import meeting_url, place_of
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder
@@ -160,6 +161,10 @@ def _context(booking: Booking, recipient: str, kind: str) -> dict[str, Any]:
         "SITE_NAME": settings.SITE_NAME,
         # The coach decides on a request (and prepares a call) with what the client answered.
         "answers": intake_answers(booking) if recipient == Recipient.COACH else [],
+        # The client's deadlines to cancel and move, in their zone and clock (emails/_policy.*).
+        "policy": policy_lines(booking.offering, booking=booking, zone_name=zone_name)
+        if recipient == Recipient.CLIENT
+        else [],
     }
 
 
@@ -202,6 +207,7 @@ def _build_message(event: BookingEvent, recipient: str, kind: str, *, now: datet
         actor=event.actor,
         previous=CallTime.of(previous, None, context["zone_name"]) if previous else None,
         reason=booking.cancel_reason,
+        credit=credit_line(event, recipient),
         is_pending=booking.status == Booking.Status.PENDING,
         ics_url=context["manage_url"] + "invite.ics",
     )
@@ -220,6 +226,28 @@ def _build_message(event: BookingEvent, recipient: str, kind: str, *, now: datet
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def credit_line(event: BookingEvent, recipient: str) -> str:
+    """What a call-off or a no-show did to the session's credit, in the client's email ("" for
+    none): read from the event's ``{"credit": "returned" | "forfeited", "late": bool}``."""
+    booking = event.booking
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    credit = detail.get("credit")
+    if recipient != Recipient.CLIENT or not booking.client_pass_id or credit not in ("returned", "forfeited"):
+        return ""
+    package = booking.client_pass
+    name, left = package.name, package.remaining
+    if credit == "forfeited":
+        if event.kind == Kind.NO_SHOW:
+            return f"A missed call uses up its session of your package “{name}”: {left} left."
+        return (
+            f"This late cancellation uses up the session of your package “{name}”, "
+            f"as the policy said: {left} left."
+        )
+    if detail.get("late") is True:
+        return f"Your session goes back on your package “{name}”, marked as a late cancellation: {left} left."
+    return f"Your session goes back on your package “{name}”: {left} left."
 
 
 def messages_for_event(event: BookingEvent, *, now: datetime | None = None) -> list[InviteEmail]:

@@ -131,10 +131,37 @@ class BookingForm(Form):
     # Opt-in to the coach's email community: unchecked unless ticked, and confirmed by
     # email before anything is sent (community/services.py). Its label is the consent text.
     join_community = forms.BooleanField(required=False, help_text="We’ll email you a link to confirm first.")
+    # Which of the client's passes pays (its link token), or "" for none: only when the client
+    # holds a pass for this call (see __init__).
+    use_pass = forms.ChoiceField(
+        label="Your package",
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "That package can't be used here. Pick one of the choices."},
+    )
 
-    def __init__(self, *args: Any, offering: Offering, user: User | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        offering: Offering,
+        user: User | None = None,
+        passes: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``passes``: ``(token, label)`` of each pass the client may use here, the default first."""
         super().__init__(*args, **kwargs)
         self.offering = offering
+        if passes:
+            choices = list(passes)
+            if not offering.package_only:
+                choices.append(("", "Don't use a package: book this call on its own"))
+            field = self.fields["use_pass"]
+            field.choices = choices
+            field.required = offering.package_only
+            field.error_messages["required"] = "This call is booked with a package: pick one of yours."
+            field.initial = passes[0][0]
+        else:
+            del self.fields["use_pass"]
         if offering.coach.community_enabled:
             self.fields["join_community"].label = consent_label(offering.coach)
         else:
@@ -203,6 +230,8 @@ class BookingForm(Form):
             "answers": data.get("answers", {}),
             "note": data["note"],
             "phone": data.get("phone", ""),
+            # A different package for the same form token is a different request.
+            **({"pass": data["use_pass"]} if data.get("use_pass") else {}),
         }
 
 

@@ -96,6 +96,8 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["coach", "blocked_end", "blocked_start"], name="booking_coach_blocked"),
             models.Index(fields=["client_email"], name="booking_client_email"),
+            # The coach's bookings in start order (the coach API's list, the client pages).
+            models.Index(fields=["coach", "start", "id"], name="booking_coach_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),

@@ -10,13 +10,15 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Lower, RowNumber
 
 from accounts.models import User
 from booking import invites
 from booking.models import Booking, BookingEvent, EmailDelivery, Reminder, WebhookDelivery, WebhookEndpoint
 from coaching.models import BusyBlock, Coach
+from common.shortcuts import is_slug
+from practice.models import Client, Pass
 
 # The coach dashboard's "when" filter.
 WHEN_UPCOMING = "upcoming"
@@ -109,7 +111,6 @@ def coach_booking_get(*, coach: Coach, reference: str) -> Booking | None:
     return (
         Booking.objects.filter(coach=coach, reference=reference)
         .select_related("offering", "client_pass")
-        .prefetch_related("pass_entries")
         .first()
     )
 
@@ -344,10 +345,6 @@ def coach_client_rows(
     Two queries for a page whatever its length: the clients with their counts (one join on
     bookings, grouped), and their passes.
     """
-    from django.db.models import Prefetch
-
-    from practice.models import Client, Pass
-
     upcoming = Q(bookings__end__gt=now, bookings__status__in=Booking.ACTIVE_STATUSES)
     past = Q(
         bookings__end__lte=now,
@@ -371,7 +368,7 @@ def coach_client_rows(
     return qs.prefetch_related(Prefetch("passes", queryset=live, to_attr="live_passes"))
 
 
-def client_sessions(*, client: Any, now: datetime, upcoming: bool) -> QuerySet[Booking]:
+def client_sessions(*, client: Client, now: datetime, upcoming: bool) -> QuerySet[Booking]:
     """A client's sessions with the coach, with what the client page shows of each in the same
     two queries (offering, pass, private note; the ledger entries for the credit): upcoming
     soonest first, or the others (past, cancelled, declined) latest first."""
@@ -386,10 +383,8 @@ def client_sessions(*, client: Any, now: datetime, upcoming: bool) -> QuerySet[B
     return qs.exclude(coming).order_by("-start", "-pk")
 
 
-def client_session_get(*, client: Any, reference: str) -> Booking | None:
+def client_session_get(*, client: Client, reference: str) -> Booking | None:
     """One of the client's sessions with the coach, by reference; None for any other booking."""
-    from common.shortcuts import is_slug
-
     if not is_slug(reference):
         return None
     return Booking.objects.filter(

@@ -139,12 +139,13 @@ def booking_create(
     start = start.astimezone(UTC)
     if not offering.is_active:
         raise SlotUnavailable("This call is not open for booking at the moment.")
-    credits.check_pass(client_pass=client_pass, offering=offering, start=start, client_email=client_email)
     scope = idempotency_scope(client=client, client_email=client_email, offering=offering)
     if idempotency_key:
         replay = _replay(scope, idempotency_key, fingerprint, now=now)
         if replay is not None:
             return replay
+    # After the replay: a retry of a booking that used the last credit answers the booking.
+    credits.check_pass(client_pass=client_pass, offering=offering, start=start, client_email=client_email)
     try:
         with transaction.atomic():
             _lock_coach(offering.coach_id)

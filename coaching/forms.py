@@ -360,6 +360,8 @@ class OfferingForm(ModelForm):
             "requires_approval",
             "max_reschedules",
             "cancel_grace_minutes",
+            "late_cancel_credit",
+            "package_only",
             "price_amount",
             "price_currency",
             "color",
@@ -385,6 +387,8 @@ class OfferingForm(ModelForm):
             "is_active": "Active: clients can book it",
             "is_listed": "Listed on your public page",
             "follow_up_enabled": "Follow-up email after the call",
+            "late_cancel_credit": "When a package session is cancelled late",
+            "package_only": "Bookable only with a package",
         }
         help_texts = {
             "slug": "Part of the booking link. Letters, numbers and hyphens; made from the title if blank.",
@@ -398,6 +402,9 @@ class OfferingForm(ModelForm):
             "cancel_grace_minutes": "However close the call is, for this long after booking. 0 for none.",
             "price_amount": "Shown on your pages (no payment is taken). Blank for none, 0 for “Free”.",
             "price_currency": "Three letters, like EUR, USD or GBP.",
+            "late_cancel_credit": "Later than “Clients can cancel until” above. Cancelling earlier "
+            "always gives the session back.",
+            "package_only": "Clients book it with one of the sessions of a package you gave them.",
         }
         error_messages = {
             "duration_minutes": {"min_value": "A call lasts at least 5 minutes."},
@@ -412,6 +419,7 @@ class OfferingForm(ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
             "color": forms.TextInput(attrs={"type": "color"}),
             "price_currency": forms.TextInput(attrs={"size": 4, "autocapitalize": "characters"}),
+            "late_cancel_credit": forms.RadioSelect,
         }
 
     def __init__(self, *args: Any, coach: Coach, today: date, **kwargs: Any) -> None:

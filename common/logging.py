@@ -31,6 +31,8 @@ TOKEN_PREFIXES = (
     "community/confirm",
     "community/unsubscribe",
     "api/v1/bookings",
+    "passes",
+    "api/v1/passes",
     "accounts/confirm-email",
     "accounts/password/reset/key",
 )
@@ -48,6 +50,8 @@ SENSITIVE_PARAMETERS = (
     "refresh_token",
     "id_token",
     "email",
+    # A pass link's token on the offering and booking pages (?pass=...).
+    "pass",
 )
 
 _TOKEN_SEGMENT = re.compile(

@@ -55,4 +55,22 @@ app.conf.beat_schedule = {
         "task": "coaching.tasks.refresh_all_busy_calendars",
         "schedule": 600.0,
     },
+    # Clients' pass emails (practice/tasks.py): grants whose email's message was lost are
+    # enqueued again; each send claims its grant, so a doubled tick sends nothing twice.
+    "sweep-pass-emails": {
+        "task": "practice.tasks.sweep_pass_emails",
+        "schedule": 60.0,
+    },
+    # "Your package ends soon" (practice/tasks.py): one email per pass, claimed on the pass row,
+    # PASS_EXPIRY_REMINDER_DAYS before its end. Hourly: the day is what matters, not the minute.
+    "remind-expiring-passes": {
+        "task": "practice.tasks.remind_expiring_passes",
+        "schedule": 3600.0,
+    },
+    # Unused credits of passes whose validity ended (practice/tasks.py): one expire entry per
+    # pass, written under the pass's lock, so a crashed or doubled run expires nothing twice.
+    "expire-passes": {
+        "task": "practice.tasks.expire_passes",
+        "schedule": 900.0,
+    },
 }

@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
                 "booking.context_processors.pending_approvals",
+                "coaching.context_processors.become_coach",
             ],
         },
     },
@@ -301,6 +302,9 @@ COACH_SIGNUP = env.str("COACH_SIGNUP", default="closed")
 # The address of a booking's own video room, for offerings "a new room for each booking":
 # {room} becomes a long random name made once per booking (kept when the call moves).
 MEETING_ROOM_URL_TEMPLATE = env.str("MEETING_ROOM_URL_TEMPLATE", default="https://meet.jit.si/{room}")
+# A client with sessions left on a pass gets one email this many days before it ends
+# (practice/tasks.py: remind_expiring_passes); passes granted for less than that get none.
+PASS_EXPIRY_REMINDER_DAYS = env.int("PASS_EXPIRY_REMINDER_DAYS", default=14)
 # Which X-Forwarded-For entry is the client: only trusted behind our own proxy.
 NINJA_NUM_PROXIES = 1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 

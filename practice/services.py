@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from coaching.models import Coach, Offering
 from common.errors import UserFacingError
-from practice import policy
-from practice.models import Client, Package, Pass, PassEntry
+from common.queue import enqueue_on_commit
+from practice import policy, tasks
+from practice.models import Client, Package, Pass, PassEntry, SessionNote
 from practice.tokens import new_pass_key, new_pass_reference
 
 Kind = PassEntry.Kind
@@ -124,6 +125,31 @@ def client_notes_update(*, client: Client, notes: str) -> Client:
     return client
 
 
+def session_note_save(*, client: Client, booking: Any, body: str) -> SessionNote | None:
+    """The coach's private note on one of the client's sessions: written, replaced, or removed
+    when ``body`` is blank (None then). The booking must be this client's, with this coach."""
+    if booking.coach_id != client.coach_id or booking.client_record_id != client.pk:
+        raise PracticeError("This session is not one of this client's.", field="body")
+    body = body.strip()
+    limit = SessionNote._meta.get_field("body").max_length
+    if limit and len(body) > limit:
+        raise PracticeError(f"A note can be at most {limit} characters long.", field="body")
+    if not body:
+        SessionNote.objects.filter(booking_id=booking.pk).delete()
+        return None
+    try:
+        with transaction.atomic():
+            note, _ = SessionNote.objects.update_or_create(
+                booking_id=booking.pk, defaults={"client": client, "body": body}
+            )
+    except IntegrityError:
+        # Another save made the note between our read and our insert: update that one.
+        note = SessionNote.objects.get(booking_id=booking.pk)
+        note.client, note.body = client, body
+        note.save(update_fields=["client", "body", "updated_at"])
+    return note
+
+
 # --- Packages --------------------------------------------------------------------------
 
 
@@ -162,6 +188,13 @@ def package_save(
         package.is_active = is_active
         package.save()
         package.offerings.set(offerings)
+    return package
+
+
+def package_set_active(*, package: Package, active: bool) -> Package:
+    """Retire a package (it can no longer be granted; passes already granted stay) or bring it back."""
+    Package.objects.filter(pk=package.pk).update(is_active=active)
+    package.is_active = active
     return package
 
 
@@ -207,7 +240,10 @@ def pass_grant(
             remaining=0,
             expires_at=expires_at,
         )
-        _write(pass_obj, Kind.GRANT, package.sessions, actor=actor, reason=reason, now=now)
+        entry = _write(pass_obj, Kind.GRANT, package.sessions, actor=actor, reason=reason, now=now)
+        # robust: with the broker down the grant still stands; practice.tasks.sweep_pass_emails
+        # enqueues the client's email once it is back.
+        enqueue_on_commit(tasks.send_pass_granted, entry.pk)
     return pass_obj
 
 
@@ -330,6 +366,64 @@ def passes_expire_due(*, now: datetime | None = None, batch: int = 500) -> int:
             _write(pass_obj, Kind.EXPIRE, -pass_obj.remaining, actor=Actor.SYSTEM, now=now)
             expired += 1
     return expired
+
+
+# --- The client's emails: claimed by a conditional update, so each goes out once ---------
+
+
+def pass_notice_claim(*, entry_id: int, now: datetime) -> PassEntry | None:
+    """Claim the email a grant owes its client; None when it went out (or is going out) already.
+
+    The conditional update makes two workers, a redelivered message or the sweep send it once.
+    """
+    claimed = PassEntry.objects.filter(pk=entry_id, kind=Kind.GRANT, notified_at__isnull=True).update(
+        notified_at=now
+    )
+    if not claimed:
+        return None
+    return (
+        PassEntry.objects.select_related("pass_obj__coach__user", "pass_obj__client", "pass_obj__package")
+        .filter(pk=entry_id)
+        .first()
+    )
+
+
+def pass_notice_release(*, entry_id: int) -> None:
+    """A claimed grant email was not sent after all: owe it again (the task retries, the sweep too)."""
+    PassEntry.objects.filter(pk=entry_id, kind=Kind.GRANT).update(notified_at=None)
+
+
+def pass_expiry_reminder_claim(*, pass_id: int, days: int, now: datetime) -> Pass | None:
+    """Claim a pass's one "ends soon" reminder; None unless it is owed now.
+
+    Owed while sessions are left and the pass ends within ``days``, for passes granted more than
+    ``days`` before their end (a short pass was just told its end in the grant email). The
+    conditional update of ``expiry_reminder_sent_at`` makes two beats send it once.
+    """
+    claimed = (
+        Pass.objects.filter(pk=pass_id, expiry_reminder_sent_at__isnull=True)
+        .filter(reminder_owed(days=days, now=now))
+        .update(expiry_reminder_sent_at=now)
+    )
+    if not claimed:
+        return None
+    return Pass.objects.select_related("coach__user", "client", "package").filter(pk=pass_id).first()
+
+
+def pass_expiry_reminder_release(*, pass_id: int) -> None:
+    """A claimed reminder was not sent after all: owe it again."""
+    Pass.objects.filter(pk=pass_id).update(expiry_reminder_sent_at=None)
+
+
+def reminder_owed(*, days: int, now: datetime) -> Q:
+    """The passes whose "ends soon" reminder is due at ``now`` (sent or not)."""
+    window = timedelta(days=days)
+    return Q(
+        remaining__gt=0,
+        expires_at__gt=now,
+        expires_at__lte=now + window,
+        created_at__lt=F("expires_at") - window,
+    )
 
 
 # --- Internals -------------------------------------------------------------------------

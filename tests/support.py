@@ -38,6 +38,7 @@ def offering_data(**overrides: Any) -> dict[str, Any]:
         "daily_cap": "",
         "max_reschedules": "2",
         "cancel_grace_minutes": "0",
+        "late_cancel_credit": "forfeit",
         "price_amount": "",
         "price_currency": "",
         "color": "#2f6f5e",

@@ -30,10 +30,13 @@ from coaching.permissions import coach_required
 from coaching.selectors import coach_offerings
 from common.display import CallTime, day_label, short_day_label, time_label, week_title, year_in_range
 from common.emails import absolute_url
+from practice import selectors as practice_selectors
+from practice.views import pass_row
 
 AGENDA_DAYS = 7  # the days after today the agenda shows
 PENDING_SHOWN = 10
 OUTCOME_SHOWN = 10
+EXPIRING_SHOWN = 10
 WEEK = 7
 
 
@@ -117,6 +120,8 @@ def agenda(request: HttpRequest, coach: Coach) -> HttpResponse:
     pending = list(selectors.coach_pending_bookings(coach=coach, now=now)[: PENDING_SHOWN + 1])
     outcome = selectors.coach_calls_needing_outcome(coach=coach, now=now, limit=OUTCOME_SHOWN + 1)
     offerings = [o for o in coach_offerings(coach=coach).order_by("title", "pk") if o.is_active]
+    # Passes whose sessions run out soon (one query): the coach may remind or extend.
+    expiring = list(practice_selectors.passes_expiring(coach=coach, now=now)[: EXPIRING_SHOWN + 1])
 
     context: dict[str, Any] = {
         "section": "home",
@@ -130,6 +135,8 @@ def agenda(request: HttpRequest, coach: Coach) -> HttpResponse:
         "more_pending": len(pending) > PENDING_SHOWN,
         "outcome_calls": [_agenda_call(b, coach) for b in outcome[:OUTCOME_SHOWN]],
         "more_outcome": len(outcome) > OUTCOME_SHOWN,
+        "expiring_passes": [pass_row(p, coach.time_zone, now) for p in expiring[:EXPIRING_SHOWN]],
+        "more_expiring": len(expiring) > EXPIRING_SHOWN,
         "is_empty": not (calls or pending or outcome),
         "public_url": absolute_url(coach.get_absolute_url()),
         "offerings": offerings,

@@ -13,9 +13,12 @@ from django.core import signals
 from django.db import close_old_connections
 from django.test import Client
 
+from accounts.models import User
 from booking.models import Booking
 from coaching.models import ApiToken, Coach, DateOverride, Offering, WeeklyHours
 from coaching.services import api_token_create, api_token_revoke
+from practice import services as practice_services
+from practice.models import Package
 from tests.api.conftest import auth
 from tests.factories import BookingFactory, CoachFactory, DateOverrideFactory, OfferingFactory
 from tests.support import NOW, SLOT
@@ -475,45 +478,91 @@ def test_removing_an_override_that_held_a_booked_call_needs_confirming(api: Api,
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
-def test_it_lists_clients_one_per_address(api: Api, offering: Offering, other_coach: Coach) -> None:
+def _booked(offering: Offering, email: str, name: str = "Grace Hopper", **fields: Any) -> Booking:
+    """A booking with its client record, as booking_create makes them (the factory makes none)."""
+    record = practice_services.client_record(coach_id=offering.coach_id, email=email, name=name)
+    return BookingFactory(
+        offering=offering, client_email=email, client_name=name, client_record=record, **fields
+    )
+
+
+def _package(offering: Offering) -> Package:
+    return Package.objects.filter(coach=offering.coach).first() or practice_services.package_save(
+        coach=offering.coach, name="Three calls", sessions=3, offerings=[offering], validity_days=30
+    )
+
+
+def test_it_lists_clients_one_per_address(
+    api: Api, offering: Offering, other_coach: Coach, user: User
+) -> None:
+    """The coach's client records (issue 15): who booked or holds a pass, one per address, with
+    the sessions counted, whether they have an account, and their passes."""
     past, future = NOW - timedelta(days=10), NOW + timedelta(days=3)
-    BookingFactory(offering=offering, client_email="Grace@Example.com", client_name="G. Hopper", start=past)
-    BookingFactory(
-        offering=offering, client_email="grace@example.com", client_name="Grace Hopper", start=future
+    # The first name a client books under stays their record's name.
+    _booked(offering, "Grace@Example.com", "Grace Hopper", start=past)
+    _booked(offering, "grace@example.com", "G. Hopper", start=future)
+    _booked(offering, "grace@example.com", start=future + timedelta(days=1), status=Booking.Status.CANCELLED)
+    alan = _booked(offering, "alan@example.com", "Alan", start=past - timedelta(days=1))
+    practice_services.client_record(
+        coach_id=offering.coach_id, email="alan@example.com", name="Alan", user_id=user.pk
     )
-    BookingFactory(
-        offering=offering,
-        client_email="grace@example.com",
-        client_name="Grace Hopper",
-        start=future + timedelta(days=1),
-        status=Booking.Status.CANCELLED,
+    _booked(OfferingFactory(coach=other_coach), "zed@example.com")
+    granted = practice_services.pass_grant(
+        package=_package(offering), client_email="grace@example.com", client_name="Grace", now=NOW
     )
-    BookingFactory(
-        offering=offering, client_email="alan@example.com", client_name="Alan", start=past - timedelta(days=1)
+    # Someone who holds a pass and has not booked yet is a client too.
+    practice_services.pass_grant(
+        package=_package(offering), client_email="hedy@example.com", client_name="Hedy Lamarr", now=NOW
     )
-    BookingFactory(offering=OfferingFactory(coach=other_coach), client_email="zed@example.com")
     body = api.get("/clients").json()
     assert body["next_offset"] is None
-    assert body["items"] == [
+    assert [{key: item[key] for key in item if key not in ("id", "passes")} for item in body["items"]] == [
         {
             "name": "Alan",
             "email": "alan@example.com",
+            "account": True,
             "bookings": 1,
             "upcoming": 0,
+            "past": 1,
             "last_call": "2026-11-20T07:00:00-05:00",
             "next_call": None,
         },
         {
             "name": "Grace Hopper",
             "email": "grace@example.com",
+            "account": False,
             "bookings": 3,
             "upcoming": 1,
+            "past": 1,
             "last_call": "2026-11-21T07:00:00-05:00",
             "next_call": "2026-12-04T07:00:00-05:00",
         },
+        {
+            "name": "Hedy Lamarr",
+            "email": "hedy@example.com",
+            "account": False,
+            "bookings": 0,
+            "upcoming": 0,
+            "past": 0,
+            "last_call": None,
+            "next_call": None,
+        },
+    ]
+    alan_item, grace_item, _ = body["items"]
+    assert alan_item["id"] == alan.client_record_id
+    assert alan_item["passes"] == []
+    assert grace_item["passes"] == [
+        {
+            "id": granted.reference,
+            "name": "Three calls",
+            "sessions": 3,
+            "remaining": 3,
+            "status": "active",
+            "expires_at": "2026-12-31T07:00:00-05:00",
+        }
     ]
     page = api.get("/clients", {"limit": 1, "offset": 1}).json()
-    assert ([c["email"] for c in page["items"]], page["next_offset"]) == (["grace@example.com"], None)
+    assert ([c["email"] for c in page["items"]], page["next_offset"]) == (["grace@example.com"], 2)
     assert api.get("/clients", {"limit": 1}).json()["next_offset"] == 1
 
 
@@ -528,7 +577,11 @@ def _fill(coach: Coach, offering: Offering, first: int, last: int) -> None:
         day = date(2026, 12, 10) + timedelta(days=n)
         DateOverrideFactory(coach=coach, date=day, start=time(9), end=time(10))
         DateOverrideFactory(coach=coach, date=day, start=time(11), end=time(12))
-        BookingFactory(offering=offering, client_email=f"c{n}@example.com", start=NOW + timedelta(hours=n))
+        _booked(offering, f"c{n}@example.com", start=NOW + timedelta(hours=n))
+        # Each client holds a pass too: the clients list reads them along (one query a page).
+        practice_services.pass_grant(
+            package=_package(offering), client_email=f"c{n}@example.com", client_name="C", now=NOW
+        )
 
 
 @pytest.mark.parametrize("path", READS)
