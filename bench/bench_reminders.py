@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bench.server import ROOT, fresh_database, manage, stack_env
+from bench.workers import start_worker, stop_worker, wait_for
 
 DATABASE = "coaching_bench_reminders"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -170,55 +169,6 @@ def _step(step: str, env: dict[str, str], *args: str) -> dict:  # type: ignore[t
 # ---------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------
-def _worker(name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(CONCURRENCY),
-                "--hostname",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait(condition, deadline: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)  # polling a condition, not timing anything
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 def main() -> None:
     from celery import Celery
 
@@ -236,9 +186,14 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     with SmtpSink() as sink:
         worker_env = {**env, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "LOG_LEVEL": "WARNING"}
-        workers = [_worker(f"bench{n}", worker_env, logs / f"worker{n}.log") for n in range(1, WORKERS + 1)]
+        workers = [
+            start_worker(
+                name=f"bench{n}", env=worker_env, log=logs / f"worker{n}.log", concurrency=CONCURRENCY
+            )
+            for n in range(1, WORKERS + 1)
+        ]
         try:
-            _wait(
+            wait_for(
                 lambda: (
                     len(broker.control.ping(timeout=0.5)) >= WORKERS
                     or any(w.poll() is not None for w in workers)
@@ -251,14 +206,14 @@ def main() -> None:
             started = time.perf_counter()
             for _ in range(2):  # two overlapping beat ticks
                 broker.send_task("booking.tasks.dispatch_due_reminders")
-            _wait(lambda: sink.count() >= REMINDERS, DEADLINE_SECONDS, f"{REMINDERS} emails at the sink")
+            wait_for(lambda: sink.count() >= REMINDERS, DEADLINE_SECONDS, f"{REMINDERS} emails at the sink")
             elapsed = time.perf_counter() - started
-            _wait(
+            wait_for(
                 lambda: _step("status", env)["by_status"].get("sent") == REMINDERS, 60, "the rows marked sent"
             )
         finally:
             for worker in workers:
-                _stop(worker)
+                stop_worker(worker)
         ids = [m for m in sink.message_ids() if m.startswith("<reminder-")]
         delivered = sink.count()
     status = _step("status", env)

@@ -32,16 +32,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from bench.server import ROOT, fresh_database, manage, stack_env
+from bench.workers import start_worker, stop_worker, wait_for
 
 DATABASE = "coaching_bench_webhooks"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -172,57 +171,6 @@ class Receiver:
         self.server.server_close()
 
 
-def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--queues",
-                "outbound",
-                "--pool",
-                "prefork",
-                "--concurrency",
-                str(CONCURRENCY),
-                "--hostname",
-                "bench-outbound@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait(condition, deadline: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.02)  # polling a condition, not timing anything
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 def _check(requests: list[tuple[float, str, dict[str, str], str]], seeded: dict) -> dict[str, int]:  # type: ignore[type-arg]
     """Signatures, exactly-once and order per booking and endpoint, from what arrived."""
     from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -285,9 +233,15 @@ def main() -> None:
         seeded = _step("seed", env, receiver.url)
         ids = [d["id"] for d in seeded["deliveries"]]
         assert len(ids) == DELIVERIES, len(ids)
-        worker = _worker(env, logs / "worker.log")
+        worker = start_worker(
+            name="bench-outbound",
+            env=env,
+            log=logs / "worker.log",
+            concurrency=CONCURRENCY,
+            queues="outbound",
+        )
         try:
-            _wait(
+            wait_for(
                 lambda: bool(broker.control.ping(timeout=0.5)) or worker.poll() is not None, 60, "the worker"
             )
             if worker.poll() is not None:
@@ -300,16 +254,18 @@ def main() -> None:
                         "booking.tasks.send_webhook", (delivery_id,), queue="outbound", connection=connection
                     )
             published = time.perf_counter() - started
-            _wait(lambda: receiver.count() >= DELIVERIES, DEADLINE_SECONDS, f"{DELIVERIES} webhooks")
+            wait_for(
+                lambda: receiver.count() >= DELIVERIES, DEADLINE_SECONDS, f"{DELIVERIES} webhooks", every=0.02
+            )
             received = receiver.requests[DELIVERIES - 1][0] - started
             with psycopg.connect(database_url, autocommit=True) as db:
-                _wait(lambda: _delivered(db) == DELIVERIES, 60, "the rows marked delivered")
+                wait_for(lambda: _delivered(db) == DELIVERIES, 60, "the rows marked delivered")
             marked = time.perf_counter() - started
             load_after = os.getloadavg()
             # Anything late (a duplicate) would land now: give the queue a moment to drain.
-            _wait(lambda: not redis.Redis.from_url(redis_url).llen("outbound"), 30, "an empty queue")
+            wait_for(lambda: not redis.Redis.from_url(redis_url).llen("outbound"), 30, "an empty queue")
         finally:
-            _stop(worker)
+            stop_worker(worker)
         requests = list(receiver.requests)
     finally:
         receiver.close()
