@@ -1,4 +1,4 @@
-"""Link guest bookings to an account once its owner proves the email address is theirs."""
+"""Link guest bookings (and client records) to an account once its owner proves the email address is theirs."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from booking.models import Booking
+from practice.models import Client
 
 
 def link_guest_bookings(*, user: User, email: str) -> int:
     """Give ``user`` the guest bookings made with ``email``; returns how many were linked."""
     if not email:
         return 0
+    # The coaches' client records of that address are theirs too (their passes, on "My bookings").
+    Client.objects.filter(user__isnull=True, email=email.strip().lower()).update(user=user)
     return Booking.objects.filter(client__isnull=True, client_email__iexact=email).update(client=user)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.services import user_delete, user_export_data
+from booking.signals import link_guest_bookings
 from practice.models import Client, Pass
 from practice.services import ANONYMOUS_NAME
 from tests.factories import UserFactory
@@ -43,3 +44,11 @@ def test_deleting_the_account_anonymises_the_client_record_and_keeps_the_ledger(
     assert (client.name, client.user_id) == (ANONYMOUS_NAME, None)
     assert "grace" not in client.email
     assert Pass.objects.get(pk=pass_obj.pk).entries.count() >= 2
+
+
+@pytest.mark.django_db
+def test_verifying_an_address_links_its_client_records_to_the_account(grant) -> None:
+    grant(to="Grace@Example.com")
+    user = UserFactory(email="grace@example.com")
+    link_guest_bookings(user=user, email="GRACE@example.com")
+    assert Client.objects.get().user == user

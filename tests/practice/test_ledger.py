@@ -6,7 +6,8 @@ Time is pinned: NOW is Tuesday 1 December 2026, 07:00 in New York; SLOT the next
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -24,8 +25,7 @@ from booking.services import (
 from coaching.models import Offering
 from practice import services
 from practice.models import Client, PassEntry
-from practice.policy import CancelPolicy, credit_outcome
-from tests.factories import OfferingFactory
+from tests.factories import CoachFactory, OfferingFactory, WeeklyHoursFactory
 from tests.support import NOW, SLOT
 
 Kind = PassEntry.Kind
@@ -237,29 +237,50 @@ class TestThePolicyDecidesTheCredit:
             booking_cancel(booking=booking, by=CLIENT, now=SLOT - timedelta(hours=1))
 
 
-@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Sydney"])
-def test_the_window_edge_counts_in_real_time_across_a_dst_change(zone: str) -> None:
-    """The notice is a duration: 24 hours before a start just after a DST change is 24 real
-    hours, whatever the clocks of the coach or client did meanwhile."""
-    # 8 March 2026, 15:00 UTC: the day after New York springs forward; Europe's and
-    # Sydney's own changes fall on 29 March and 5 April.
-    start = datetime(2026, 3, 9, 15, 0, tzinfo=UTC)
-    rule = CancelPolicy(notice_minutes=24 * 60)
-    booked = start - timedelta(days=10)
+# Sunday 10:00 on a day the clocks change: New York and Berlin spring forward that night,
+# Sydney falls back. 24 hours before is another wall-clock time (09:00, or 11:00 in Sydney).
+DST_SUNDAYS = {
+    "America/New_York": date(2026, 3, 8),
+    "Europe/Berlin": date(2026, 3, 29),
+    "Australia/Sydney": date(2026, 4, 5),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("zone", "client_zone"), [(z, c) for z in DST_SUNDAYS for c in ("UTC", "Asia/Tokyo")]
+)
+def test_the_window_edge_is_24_real_hours_across_a_dst_change(zone: str, client_zone: str, book) -> None:
+    """A call booked in the coach's zone on the morning after a DST change: cancelling exactly
+    24 real hours before gives the credit back, one second later forfeits it, whatever the
+    wall clocks of the coach or the client say."""
+    coach = CoachFactory(time_zone=zone)
+    WeeklyHoursFactory(coach=coach, weekday=6, start=time(9), end=time(17))
+    offering = OfferingFactory(coach=coach, duration_minutes=30, min_notice_minutes=0, horizon_days=365)
+    package = services.package_save(
+        coach=coach, name="Two", sessions=2, offerings=[offering], validity_days=365
+    )
+    booked_at = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+    pass_obj = services.pass_grant(
+        package=package, client_email="grace@example.com", client_name="G", now=booked_at
+    )
+    # In UTC: arithmetic on a zoned datetime would step the wall clock, not real time.
+    start = datetime.combine(DST_SUNDAYS[zone], time(10), tzinfo=ZoneInfo(zone)).astimezone(UTC)
     edge = start - timedelta(hours=24)
-    on_edge = credit_outcome(
-        status="cancelled", by="client", policy=rule, start=start, booked_at=booked, now=edge
+    # The day before at 10:00 on the wall is an hour off the real edge.
+    assert datetime.combine(DST_SUNDAYS[zone] - timedelta(days=1), time(10), tzinfo=ZoneInfo(zone)) != edge
+    on_edge = book(start, on=offering, client_pass=pass_obj, client_time_zone=client_zone, now=booked_at)
+    other = book(
+        start + timedelta(hours=1),
+        on=offering,
+        client_pass=pass_obj,
+        client_time_zone=client_zone,
+        now=booked_at,
     )
-    past = credit_outcome(
-        status="cancelled",
-        by="client",
-        policy=rule,
-        start=start,
-        booked_at=booked,
-        now=edge + timedelta(seconds=1),
-    )
-    assert (on_edge.credit, past.credit) == ("returned", "forfeited")
-    assert zone  # the instants are the same whichever zone displays them
+    on_edge = booking_cancel(booking=on_edge, by=CLIENT, now=edge)
+    other = booking_cancel(booking=other, by=CLIENT, now=edge + timedelta(hours=1, seconds=1))
+    assert (credit_state(on_edge), credit_state(other)) == ("returned", "forfeited")
+    assert balance(pass_obj) == 1
 
 
 @pytest.mark.django_db
