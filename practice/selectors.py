@@ -122,6 +122,16 @@ def coach_client_by_email(*, coach: Coach, email: str) -> Client | None:
     return Client.objects.filter(coach=coach, email=email.strip().lower()).first()
 
 
+def user_passes(*, user: Any, emails: list[str]) -> QuerySet[Pass]:
+    """A signed-in client's own passes (their account's client records, or their verified
+    addresses'), still running first, each with its coach."""
+    return (
+        Pass.objects.filter(Q(client__user=user) | Q(client__email__in=[e.lower() for e in emails]))
+        .select_related("coach")
+        .order_by("-expires_at", "-pk")
+    )
+
+
 def client_passes(*, client: Client) -> QuerySet[Pass]:
     """A client's passes with this coach, newest first."""
     return Pass.objects.filter(client=client, coach_id=client.coach_id).order_by("-created_at", "-pk")

@@ -1,4 +1,4 @@
-"""A signed-in client's own pages: "my bookings" and their calendar-feed link."""
+"""A signed-in client's own pages: "my bookings" (with their packages) and their calendar-feed link."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.services import user_emails
 from booking import selectors
 from booking.display import booking_rows, client_feed_url, webcal_url
 from booking.models import Booking
 from booking.views.feeds import feed_replace_page
 from common.timezones import is_valid_timezone
+from practice import selectors as practice_selectors
+from practice.emails import pass_path, pass_summary
 
 BOOKINGS_PER_PAGE = 10
+MAX_PASSES_SHOWN = 20
 
 
 @login_required
@@ -34,6 +38,16 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     upcoming_page = upcoming.get_page(request.GET.get("upcoming"))
     past_page = past.get_page(request.GET.get("past"))
     feed_url = client_feed_url(user)
+    # Their packages, with what is left and a link to each pass's page (one query).
+    passes = [
+        {
+            "pass": pass_obj,
+            "summary": pass_summary(pass_obj, zone or pass_obj.coach.time_zone),
+            "url": pass_path(pass_obj),
+            "running": pass_obj.remaining > 0 and pass_obj.expires_at > now,
+        }
+        for pass_obj in practice_selectors.user_passes(user=user, emails=user_emails(user))[:MAX_PASSES_SHOWN]
+    ]
     return render(
         request,
         "booking/my_bookings.html",
@@ -43,6 +57,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             "past_page": past_page,
             "past_rows": booking_rows(past_page.object_list, zone_for),
             "zone": zone,
+            "passes": passes,
             # The same calls in the client's calendar app: subscribe here, manage the link on its page.
             "feed_webcal": webcal_url(feed_url) if feed_url else "",
         },

@@ -23,7 +23,7 @@ from coaching.models import Offering
 from practice import services
 from practice.models import Pass
 from practice.tokens import pass_token
-from tests.factories import OfferingFactory
+from tests.factories import OfferingFactory, UserFactory
 from tests.support import NOW, SLOT
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW, tick=False)]
@@ -209,3 +209,18 @@ def test_it_renders_in_a_fixed_number_of_queries(
         booking_cancel(booking=booking, by=COACH, now=NOW)
     with django_assert_max_num_queries(3):
         assert client.get(page_of(pass_obj)).status_code == HTTPStatus.OK
+
+
+@pytest.mark.django_db
+def test_my_bookings_lists_the_clients_own_packages_only(
+    client, grant, django_assert_max_num_queries
+) -> None:
+    grace = UserFactory(email="grace@example.com")
+    mine = grant()
+    grant(to="someone@example.com")
+    client.force_login(grace)
+    with django_assert_max_num_queries(12):
+        html = client.get("/my/bookings/").content.decode()
+    assert "Your packages" in html
+    assert mine.name in html and "3 left" in html
+    assert html.count('href="/passes/') == 1
