@@ -8,6 +8,7 @@ anything unknown, tampered or revoked) and passes the booking in.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from http import HTTPStatus
 from typing import Any, Concatenate, ParamSpec
@@ -19,17 +20,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from booking import invites
+from booking import credits, invites
 from booking.calendar_links import calendar_links
 from booking.display import policy_lines
+from booking.emails import Recipient, credit_line
 from booking.forms import CancelForm
 from booking.models import Booking, BookingEvent
 from booking.services import BookingError, booking_cancel, client_cancel_problem, client_reschedule_problem
 from booking.tokens import booking_for_manage_token
 from booking.views.reschedule import RescheduleSide, reschedule_flow
-from common.display import CallTime
+from common.display import CallTime, moment_label
 from common.ratelimit import manage_lookup_throttle, too_many_requests
 from common.shortcuts import found_or_404
+from practice.policy import FORFEITED
 
 P = ParamSpec("P")
 ManageView = Callable[Concatenate[HttpRequest, Booking, str, P], HttpResponse]
@@ -95,6 +98,33 @@ def manage(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     return render(request, "booking/manage.html", context)
 
 
+def _credit_notice(booking: Booking, *, now: datetime) -> tuple[str, bool]:
+    """``(words, is_late)``: what cancelling now does to the package session the booking uses,
+    by the policy it was booked under; ``("", False)`` for a booking paid without a pass."""
+    outcome = credits.outcome(booking, status=Booking.Status.CANCELLED, by=BookingEvent.Actor.CLIENT, now=now)
+    if outcome is None:
+        return "", False
+    name = booking.client_pass.name
+    if outcome.credit != FORFEITED and not outcome.late:
+        return f"Your session goes back on your package “{name}”.", False
+    deadline = booking.start - timedelta(minutes=credits.policy_of(booking).notice_minutes)
+    fate = (
+        f"uses up the session of your package “{name}”"
+        if outcome.credit == FORFEITED
+        else f"puts the session back on your package “{name}”, marked late"
+    )
+    passed = moment_label(deadline, booking.client_time_zone)
+    return f"The cancellation deadline ({passed}) has passed: cancelling now {fate}.", True
+
+
+def _cancelled_message(booking: Booking) -> str:
+    """The confirmation, with what became of the package session (the words of the client's email)."""
+    words = "Your booking is cancelled. We've let your coach know."
+    event = booking.events.filter(kind=BookingEvent.Kind.CANCELLED).order_by("-pk").first()
+    credit = credit_line(event, Recipient.CLIENT) if event is not None else ""
+    return f"{words} {credit}" if credit else words
+
+
 @require_http_methods(["GET", "POST"])
 @manage_link
 def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
@@ -112,10 +142,12 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
             context["error"] = exc.message
             status = HTTPStatus.CONFLICT
         else:
-            messages.success(request, "Your booking is cancelled. We've let your coach know.")
+            messages.success(request, _cancelled_message(booking))
             return redirect("booking_manage", token=token)
     context["form"] = form
     context["problem"] = client_cancel_problem(booking, now=now)
+    if not context["problem"]:
+        context["credit_notice"], context["credit_late"] = _credit_notice(booking, now=now)
     return render(request, "booking/manage_cancel.html", context, status=status)
 
 
