@@ -46,8 +46,10 @@ RESCHEDULED = "booking-rescheduled"
 CANCELLED = "booking-cancelled"
 DECLINED = "booking-declined"
 NEW_LINK = "booking-link"
+# To the client of a package session marked a no-show: what became of its credit.
+NO_SHOW = "booking-no-show"
 
-KINDS = (RECEIVED, CONFIRMED, RESCHEDULED, CANCELLED, DECLINED, NEW_LINK)
+KINDS = (RECEIVED, CONFIRMED, RESCHEDULED, CANCELLED, DECLINED, NEW_LINK, NO_SHOW)
 # How the dashboard names each email.
 KIND_LABELS = {
     RECEIVED: "“Request received” email",
@@ -56,6 +58,7 @@ KIND_LABELS = {
     CANCELLED: "Cancellation email",
     DECLINED: "“Request declined” email",
     NEW_LINK: "“Your new link” email",
+    NO_SHOW: "“Missed call” email",
 }
 # Emails whose invite is a REQUEST: pointless once the booking is off.
 REQUEST_KINDS = frozenset({RECEIVED, CONFIRMED, RESCHEDULED})
@@ -82,6 +85,7 @@ def _kind_for_event(event: BookingEvent) -> str | None:
         Kind.CANCELLED: CANCELLED,
         Kind.DECLINED: DECLINED,
         Kind.LINK_RESET: NEW_LINK,
+        Kind.NO_SHOW: NO_SHOW,
     }.get(event.kind)
 
 
@@ -95,10 +99,16 @@ ANONYMISED_EMAIL = "deleted@invalid.invalid"
 
 
 def deliveries_for_event(event: BookingEvent) -> list[tuple[str, str]]:
-    """``(recipient, kind)`` for each email ``event`` causes; none for completed and no-show."""
+    """``(recipient, kind)`` for each email ``event`` causes; none for completed, and a no-show
+    only tells the client of a package session what became of its credit."""
     kind = _kind_for_event(event)
     if kind is None or is_superseded(kind, event.booking):
         return []
+    if kind == NO_SHOW:
+        booking = event.booking
+        detail = event.detail if isinstance(event.detail, dict) else {}
+        told = booking.client_pass_id and booking.client_email != ANONYMISED_EMAIL and detail.get("credit")
+        return [(Recipient.CLIENT, kind)] if told else []
     if kind == NEW_LINK:
         # Only the client holds a manage link; an anonymised booking has nobody to tell.
         return [] if event.booking.client_email == ANONYMISED_EMAIL else [(Recipient.CLIENT, kind)]
