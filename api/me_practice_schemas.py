@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool, StrictInt
 
-from api.schemas import EMAIL_MAX_LENGTH, PassEntryOut, QueryInt, Text
+from api.schemas import EMAIL_MAX_LENGTH, PassEntryOut, PriceIn, QueryInt, Text
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -106,14 +106,13 @@ class PackagesOut(Schema):
 
 
 Slug = Annotated[Text, Field(max_length=MAX_SLUG_LENGTH)]
-Price = Annotated[str, Field(max_length=50)] | float | None
 
 
 class _PackageFields(Schema):
     model_config = ConfigDict(extra="forbid")
 
     description: Text | None = Field(None, max_length=100_000)
-    validity_days: int | None = Field(
+    validity_days: StrictInt | None = Field(
         None, description="Valid for this many days from each grant (instead of `valid_until`)"
     )
     valid_until: Text | None = Field(
@@ -121,9 +120,9 @@ class _PackageFields(Schema):
         max_length=50,
         description="Valid until the end of this day, YYYY-MM-DD in your zone (instead of `validity_days`)",
     )
-    price_amount: Price = Field(None, description="e.g. '480' or '49.50'; null for no price")
+    price_amount: PriceIn = Field(None, description="e.g. '480' or '49.50'; null for no price")
     price_currency: Text | None = Field(None, max_length=50, description="Three letters, e.g. EUR")
-    is_active: bool | None = Field(None, description="false retires the package: no new grants")
+    is_active: StrictBool | None = Field(None, description="false retires the package: no new grants")
 
 
 class PackageCreateIn(_PackageFields):
@@ -145,7 +144,7 @@ class PackageCreateIn(_PackageFields):
 
     name: Text = Field(max_length=1000)
     offerings: list[Slug] = Field(max_length=MAX_OFFERINGS, description="Slugs of your offerings it covers")
-    sessions: int
+    sessions: StrictInt
 
 
 class PackagePatchIn(_PackageFields):
@@ -159,7 +158,7 @@ class PackagePatchIn(_PackageFields):
 
     name: Text | None = Field(None, max_length=1000)
     offerings: list[Slug] | None = Field(None, max_length=MAX_OFFERINGS, description="Replaces the list")
-    sessions: int | None = None
+    sessions: StrictInt | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -240,7 +239,7 @@ class GrantIn(Schema):
         },
     )
 
-    package: int = Field(description="One of your active packages (its id)")
+    package: StrictInt = Field(description="One of your active packages (its id)")
     client_email: Text = Field(max_length=1000)
     client_name: Text = Field(max_length=1000)
 
@@ -251,7 +250,7 @@ class AdjustIn(Schema):
         json_schema_extra={"examples": [{"amount": 1, "reason": "A bonus session for the referral."}]},
     )
 
-    amount: int = Field(description="Sessions to add; negative to take some away (never below zero)")
+    amount: StrictInt = Field(description="Sessions to add; negative to take some away (never below zero)")
     reason: Text = Field(max_length=1000, description="The client sees it in the pass's history")
 
 

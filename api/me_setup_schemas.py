@@ -13,9 +13,9 @@ from datetime import date as Date
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, StrictBool, StrictInt, field_validator
 
-from api.schemas import QueryInt, Text, ZoneOut
+from api.schemas import PriceIn, QueryInt, Text, ZoneOut
 from coaching.forms import MAX_QUESTIONS, MAX_WINDOW_ROWS
 
 # Every weekday by its API name, Monday first (coaching.models.Weekday numbers them 0-6).
@@ -68,23 +68,23 @@ class OverrideQuery(PageQuery):
 class IntakeQuestion(Forbid):
     label: Text = Field(max_length=1000, examples=["What would you like to work on?"])
     type: Text = Field("text", max_length=20, description="text, long_text or yes_no")
-    required: bool = False
+    required: StrictBool = False
 
 
 class ReminderOffsets(Forbid):
-    client: list[int] = Field(
+    client: list[StrictInt] = Field(
         default_factory=list, description="Minutes before the call, e.g. [1440, 60]", max_length=50
     )
-    coach: list[int] = Field(default_factory=list, description="Minutes before the call", max_length=50)
+    coach: list[StrictInt] = Field(default_factory=list, description="Minutes before the call", max_length=50)
 
 
 class ReminderOffsetsPatch(Forbid):
     """Either list may be left out: it stays as it is."""
 
-    client: list[int] | None = Field(
+    client: list[StrictInt] | None = Field(
         None, description="Minutes before the call, e.g. [1440, 60]", max_length=50
     )
-    coach: list[int] | None = Field(None, description="Minutes before the call", max_length=50)
+    coach: list[StrictInt] | None = Field(None, description="Minutes before the call", max_length=50)
 
 
 OFFERING_EXAMPLE = {
@@ -175,29 +175,27 @@ class _OfferingFields(Forbid):
 
     slug: Text | None = Field(None, description="Blank: made from the title", max_length=1000)
     description: Text | None = Field(None, max_length=100_000)
-    duration_minutes: int | None = None
+    duration_minutes: StrictInt | None = None
     location_kind: Text | None = Field(None, max_length=50, description="room, video, phone or in_person")
     location_details: Text | None = Field(None, max_length=10_000)
     phone_caller: Text | None = Field(None, max_length=50, description="client or coach")
-    slot_step_minutes: int | None = None
-    buffer_before_minutes: int | None = None
-    buffer_after_minutes: int | None = None
-    min_notice_minutes: int | None = None
-    horizon_days: int | None = None
-    daily_cap: int | None = Field(None, description="null for no limit")
-    requires_approval: bool | None = None
-    cancel_notice_minutes: int | None = None
-    reschedule_notice_minutes: int | None = None
-    max_reschedules: int | None = None
-    cancel_grace_minutes: int | None = None
-    price_amount: Annotated[str, Field(max_length=50)] | float | None = Field(
-        None, description="e.g. '80' or '49.50'; null for no price"
-    )
+    slot_step_minutes: StrictInt | None = None
+    buffer_before_minutes: StrictInt | None = None
+    buffer_after_minutes: StrictInt | None = None
+    min_notice_minutes: StrictInt | None = None
+    horizon_days: StrictInt | None = None
+    daily_cap: StrictInt | None = Field(None, description="null for no limit")
+    requires_approval: StrictBool | None = None
+    cancel_notice_minutes: StrictInt | None = None
+    reschedule_notice_minutes: StrictInt | None = None
+    max_reschedules: StrictInt | None = None
+    cancel_grace_minutes: StrictInt | None = None
+    price_amount: PriceIn = Field(None, description="e.g. '80' or '49.50'; null for no price")
     price_currency: Text | None = Field(None, max_length=50, description="Three letters, e.g. EUR")
     color: Text | None = Field(None, max_length=50, examples=["#2f6f5e"])
-    follow_up_enabled: bool | None = None
-    is_active: bool | None = None
-    is_listed: bool | None = None
+    follow_up_enabled: StrictBool | None = None
+    is_active: StrictBool | None = None
+    is_listed: StrictBool | None = None
     intake_questions: list[IntakeQuestion] | None = Field(
         None, max_length=MAX_QUESTIONS + 1, description="Replaces every question"
     )
@@ -278,7 +276,7 @@ class WeeklyHoursIn(Forbid):
     )
 
     days: Week = Field(description="The whole week: it replaces every window")
-    confirm_clashes: bool = Field(
+    confirm_clashes: StrictBool = Field(
         False, description="Save even if booked calls fall outside the new hours (they are kept)"
     )
 
@@ -326,10 +324,10 @@ class OverrideIn(Forbid):
     )
 
     date: Text = Field(max_length=50, description="YYYY-MM-DD, today or later", examples=["2026-12-24"])
-    unavailable: bool = Field(False, description="Closed all day (then give no windows)")
+    unavailable: StrictBool = Field(False, description="Closed all day (then give no windows)")
     windows: Windows = Field(default_factory=list, description="The date's hours instead of the weekly ones")
     note: Text = Field("", max_length=1000, description="Only you see it")
-    confirm_clashes: bool = Field(
+    confirm_clashes: StrictBool = Field(
         False, description="Save even if booked calls fall outside the date's new hours (they are kept)"
     )
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, field_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StrictBool, field_validator
 
 from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.timezones import is_valid_timezone
@@ -56,6 +56,18 @@ def _whole_number(value: Any) -> Any:
 # A count in a query string (``limit``, ``offset``): digits only.
 QueryInt = Annotated[int, BeforeValidator(_whole_number)]
 Instant = Annotated[AwareDatetime, AfterValidator(instant_in_range)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("Use a number or a string, e.g. 49.50.")
+    return value
+
+
+# A price label in a write body: a string or a JSON number, never true/false (which pydantic
+# would read as 1/0; bodies use StrictInt and StrictBool for the same reason). Checked before
+# the union so the 422 names the field, not a member of the union.
+PriceIn = Annotated[Annotated[str, Field(max_length=50)] | float | None, BeforeValidator(_not_a_boolean)]
 
 # What the schema says an email address is, and what BookingIn checks first: something
 # without spaces, one "@", and a domain name (no "[" IP literal), with the blanks around it
@@ -157,7 +169,7 @@ class BookingIn(Schema):
         max_length=32,
         description="The client's number, with the country code: needed when the offering's `asks_phone`",
     )
-    join_community: bool = Field(
+    join_community: StrictBool = Field(
         default=False,
         description="Also sign up for the coach's email community (double opt-in: a confirmation email "
         "goes out first). Ignored when the coach has no community.",

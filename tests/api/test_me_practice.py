@@ -224,6 +224,9 @@ def test_it_creates_a_package(client: Client, offering: Offering, coach: Coach, 
         ({"name": ""}, "name"),
         ({"name": "Two\nlines"}, "name"),
         ({"colour": "red"}, "colour"),
+        ({"sessions": True}, "sessions"),
+        ({"price_amount": True}, "price_amount"),
+        ({"is_active": 1}, "is_active"),
     ],
 )
 def test_a_bad_package_is_a_422_naming_the_field(
@@ -290,6 +293,7 @@ def test_granting_a_pass_answers_its_id_token_balance_and_link(
         ({"client_name": ""}, "client_name"),
         ({"package": 999999}, "package"),
         ({"package": "x"}, "package"),
+        ({"package": True}, "package"),
         ({"extra": 1}, "extra"),
     ],
 )
@@ -431,6 +435,9 @@ def test_the_coach_adjusts_a_pass(client: Client, grace_pass: Pass, write_key: s
         ({"amount": 501, "reason": "Lots"}, "amount"),
         ({"amount": 1, "reason": "   "}, "reason"),
         ({"amount": "one", "reason": "x"}, "amount"),
+        # pydantic alone would read true as 1 and add a session.
+        ({"amount": True, "reason": "x"}, "amount"),
+        ({"amount": 1.0, "reason": "x"}, "amount"),
         ({"reason": "x"}, "amount"),
     ],
 )
