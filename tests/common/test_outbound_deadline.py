@@ -19,6 +19,28 @@ from common.outbound import OutboundError, fetch, post
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nX-Padding: " + b"x" * 500 + b"\r\n\r\nok"
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read the whole request, body included: closing a socket with unread bytes sends a
+    reset, which can reach the client before the reply it is reading (a flaky failure)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+
+
 class Trickler:
     """Accepts connections and answers each with ``reply`` one byte every ``gap`` seconds."""
 
@@ -42,7 +64,7 @@ class Trickler:
                 return
             self.connections += 1
             with conn:
-                conn.recv(65536)
+                _read_request(conn)
                 for byte in self.reply(self.connections):
                     if self.stop.wait(self.gap):
                         return
