@@ -42,7 +42,7 @@ from api.me_practice_schemas import (
 )
 from api.me_schemas import conflict
 from api.me_setup_schemas import PageQuery
-from api.schemas import ErrorOut, ValidationErrorOut
+from api.schemas import BODY_WRITE, READ, ErrorOut
 from coaching.models import Coach
 from coaching.selectors import coach_offerings
 from common.emails import absolute_url
@@ -53,9 +53,6 @@ from practice.tokens import pass_token
 
 router = Router()
 
-AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 429: ErrorOut}
-READ = {**AUTH_ERRORS, 422: ValidationErrorOut}
-BODY_WRITE = {**READ, 400: ErrorOut, 403: ErrorOut}
 
 PACKAGE_NOT_FOUND = "No package of yours with this id."
 PASS_NOT_FOUND = "No pass of yours with this id."  # noqa: S105 (words, not a password)
@@ -232,13 +229,6 @@ def update_package(request: HttpRequest, package_id: int, payload: PackagePatchI
 # ---------------------------------------------------------------------------
 # Passes
 # ---------------------------------------------------------------------------
-def pass_status(pass_obj: Pass, now: datetime) -> str:
-    """active (sessions left, not ended), used_up (none left) or expired (ended)."""
-    if pass_obj.expires_at <= now:
-        return "expired"
-    return "active" if pass_obj.remaining > 0 else "used_up"
-
-
 def _pass_out(pass_obj: Pass, coach: Coach, now: datetime) -> dict[str, Any]:
     """A pass with its ``client`` and ``package`` loaded."""
     token = pass_token(pass_obj)
@@ -252,7 +242,7 @@ def _pass_out(pass_obj: Pass, coach: Coach, now: datetime) -> dict[str, Any]:
         "name": pass_obj.name,
         "sessions": pass_obj.sessions,
         "remaining": pass_obj.remaining,
-        "status": pass_status(pass_obj, now),
+        "status": selectors.pass_status(pass_obj, now),
         "expires_at": _iso(pass_obj.expires_at, coach),
         "created_at": _iso(pass_obj.created_at, coach),
     }

@@ -26,7 +26,6 @@ from ninja import Query, Router, Schema, Status
 from ninja.errors import ValidationError
 
 from api.auth import require_write, token_coach
-from api.me_practice import pass_status
 from api.me_setup_schemas import (
     WEEKDAY_NAMES,
     ClashesOut,
@@ -43,7 +42,7 @@ from api.me_setup_schemas import (
     WeeklyHoursIn,
     WeeklyHoursOut,
 )
-from api.schemas import ErrorOut, ValidationErrorOut
+from api.schemas import AUTH_ERRORS, BODY_WRITE, READ, WRITE, ErrorOut
 from coaching import selectors, services
 from coaching.clashes import Clashes, booking_clashes
 from coaching.forms import (
@@ -59,11 +58,6 @@ from practice import selectors as practice_selectors
 
 router = Router()
 
-AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 429: ErrorOut}
-READ = {**AUTH_ERRORS, 422: ValidationErrorOut}
-WRITE = {**READ, 403: ErrorOut}
-# A body that is not JSON at all.
-BODY_WRITE = {**WRITE, 400: ErrorOut}
 
 Pair = tuple[str, str]
 
@@ -484,7 +478,7 @@ def list_clients(request: HttpRequest, page: Query[PageQuery]):
                     "name": pass_obj.name,
                     "sessions": pass_obj.sessions,
                     "remaining": pass_obj.remaining,
-                    "status": pass_status(pass_obj, now),
+                    "status": practice_selectors.pass_status(pass_obj, now),
                     "expires_at": _iso(pass_obj.expires_at, coach),
                 }
                 for pass_obj in client.passes.all()

@@ -271,6 +271,15 @@ class ValidationErrorOut(Schema):
     detail: list[FieldErrorOut]
 
 
+# The error answers a coach-API route declares: every route (a bad or missing token, too
+# many requests), reads (a bad parameter), writes (a read key), writes with a body.
+AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 429: ErrorOut}
+READ = {**AUTH_ERRORS, 422: ValidationErrorOut}
+WRITE = {**READ, 403: ErrorOut}
+# A body that is not JSON at all.
+BODY_WRITE = {**WRITE, 400: ErrorOut}
+
+
 class PassErrorOut(Schema):
     detail: str
     code: Literal["pass_exhausted", "pass_expired"] = Field(

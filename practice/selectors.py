@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 
 from coaching.models import Coach, Offering
 from common.shortcuts import is_slug
@@ -26,6 +26,13 @@ PASS_FILTERS = (
 # "Expiring soon": sessions left and an end within this many days.
 EXPIRING_DAYS = 14
 SEARCH_MAX_LENGTH = 100
+
+
+def pass_status(pass_obj: Pass, now: datetime) -> str:
+    """active (sessions left, not ended), used_up (none left) or expired (ended): the coach API's word."""
+    if pass_obj.expires_at <= now:
+        return "expired"
+    return "active" if pass_obj.remaining > 0 else "used_up"
 
 
 def pass_entries(*, pass_obj: Pass) -> QuerySet[PassEntry]:
@@ -217,6 +224,15 @@ def practice_export(user: Any, emails: list[str]) -> dict[str, Any] | None:
 _BOOKING_UPCOMING = ("pending", "confirmed")
 # A call that took (or takes) place: neither cancelled nor declined.
 _BOOKING_HELD = ("pending", "confirmed", "completed", "no_show")
+
+
+def passes_for_offering(offering_id: int) -> QuerySet[Pass]:
+    """Passes as a booking of ``offering_id`` reads them (for ``practice.tokens.pass_for_token``):
+    the coach, package and client, and ``covers_offering`` (the package pays for it), in one query."""
+    covers = Package.offerings.through.objects.filter(
+        package_id=OuterRef("package_id"), offering_id=offering_id
+    )
+    return Pass.objects.select_related("coach", "package", "client").annotate(covers_offering=Exists(covers))
 
 
 def passes_with_ledger() -> QuerySet[Pass]:
