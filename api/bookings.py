@@ -50,6 +50,7 @@ from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
 from common.shortcuts import csrf_passes
 from practice.models import Pass
+from practice.selectors import passes_for_offering
 from practice.services import PassError
 from practice.tokens import pass_for_token
 
@@ -81,11 +82,11 @@ def _pass_field_error(message: str) -> ValidationError:
     return ValidationError([{"type": "value_error", "loc": ["body", "payload", "pass"], "msg": message}])
 
 
-def _pass_of(payload: BookingIn) -> Pass | None:
+def _pass_of(payload: BookingIn, offering: Offering) -> Pass | None:
     """The pass the body names (None without one); an unknown or altered token is a 422."""
     if payload.pass_ is None:
         return None
-    client_pass = pass_for_token(payload.pass_.strip())
+    client_pass = pass_for_token(payload.pass_.strip(), queryset=passes_for_offering(offering.pk))
     if client_pass is None:
         raise _pass_field_error("No pass with this token: send the token from the pass's link unchanged.")
     return client_pass
@@ -139,7 +140,7 @@ def create_booking(request: HttpRequest, payload: BookingIn):
         raise field_error(
             "body", "phone", "This call is a phone call the coach places: send the client's number."
         )
-    client_pass = _pass_of(payload)
+    client_pass = _pass_of(payload, offering)
     user = request.user if request.user.is_authenticated else None
     if user is not None and not csrf_passes(request):
         return Status(HTTPStatus.FORBIDDEN, {"detail": CSRF_REFUSED})

@@ -20,8 +20,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def coach_booking_data(booking: Booking) -> dict[str, Any]:
-    """The booking's fields a coach's tools need, in a stable shape (docs/architecture.md)."""
+def coach_booking_data(booking: Booking, *, credit: str | None = None) -> dict[str, Any]:
+    """The booking's fields a coach's tools need, in a stable shape (docs/architecture.md).
+
+    ``credit``: the credit's state when the caller knows it (a booking being made: "used"),
+    sparing the ledger's read."""
     place = place_of(booking, audience="coach")
     answers = booking.answers if isinstance(booking.answers, dict) else {}
     return {
@@ -41,7 +44,7 @@ def coach_booking_data(booking: Booking) -> dict[str, Any]:
         "location": {"kind": place.kind, "join_url": place.join_url, "text": place.location},
         # The package session this booking uses, and what became of its credit.
         "pass": booking.client_pass.reference if booking.client_pass_id else None,
-        "credit": credit_state(booking) or None,
+        "credit": credit or credit_state(booking) or None,
         "reschedule_count": booking.reschedule_count,
         "cancel_reason": booking.cancel_reason,
         "cancelled_by": booking.cancelled_by,

@@ -61,8 +61,8 @@ def use_credit(booking: Booking, *, now: datetime) -> None:
     """The new booking's credit, in its transaction (PassExhausted / PassExpired roll it back)."""
     if booking.client_pass_id:
         practice.pass_use(
-            pass_id=booking.client_pass_id,
-            booking_id=booking.pk,
+            pass_obj=booking.client_pass,
+            booking=booking,
             start=booking.start,
             actor="client",
             now=now,

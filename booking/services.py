@@ -9,8 +9,10 @@ line: an overlap that got past the re-check is ``SlotUnavailable``, never a 500.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import User
 from booking import credits, reminders, tasks, webhooks
+from booking.coach_view import coach_booking_data
 from booking.emails import ANONYMISED_EMAIL
 from booking.models import (
     Booking,
@@ -147,7 +150,7 @@ def booking_create(
     # After the replay: a retry of a booking that used the last credit answers the booking.
     credits.check_pass(client_pass=client_pass, offering=offering, start=start, client_email=client_email)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _endpoints_read_once():
             _lock_coach(offering.coach_id)
             if idempotency_key:
                 # A concurrent request with the same key may have committed while we waited.
@@ -716,11 +719,16 @@ def _write_webhooks(booking: Booking, kind: str, actor: str, now: datetime, deta
     types = webhooks.event_types_for(kind, status=booking.status)
     if types:
         changes = webhooks.changes_for(kind, actor, detail)
+        # A new booking's credit is the one its transaction uses right after this event.
+        credit = "used" if kind == BookingEvent.Kind.CREATED and booking.client_pass_id else None
+        # Read once for all the change's events ("created" and "confirmed"), and only when an
+        # endpoint wants one.
+        booking_data = functools.cache(lambda: coach_booking_data(booking, credit=credit))
         _deliver(
             coach_id=booking.coach_id,
-            booking=booking,
+            booking_id=booking.pk,
             events=[
-                (event_type, lambda t: webhooks.build_payload(t, booking, changes, now=now))
+                (event_type, lambda t: webhooks.build_payload(t, booking_data(), changes, now=now))
                 for event_type in types
             ],
             now=now,
@@ -733,21 +741,43 @@ def write_pass_webhooks(entry: PassEntry) -> None:
     if event_type:
         _deliver(
             coach_id=entry.pass_obj.coach_id,
-            booking=entry.booking,
+            booking_id=entry.booking_id,
             events=[(event_type, lambda t: webhooks.build_pass_payload(t, entry, now=entry.at))],
             now=entry.at,
         )
 
 
+# Within ``_endpoints_read_once``: each coach's active endpoints, read once.
+_endpoints_read: ContextVar[dict[int, list[WebhookEndpoint]] | None] = ContextVar(
+    "booking_endpoints_read", default=None
+)
+
+
+@contextlib.contextmanager
+def _endpoints_read_once() -> Iterator[None]:
+    """Within: the coach's endpoints are read once, so a new booking's events and the pass
+    entry it writes share one read (one transaction, under the coach's lock)."""
+    token = _endpoints_read.set({})
+    try:
+        yield
+    finally:
+        _endpoints_read.reset(token)
+
+
 def _deliver(
     *,
     coach_id: int,
-    booking: Booking | None,
+    booking_id: int | None,
     events: list[tuple[str, Callable[[str], dict[str, Any]]]],
     now: datetime,
 ) -> None:
     """Write the deliveries of ``events`` (type, payload builder) to the coach's subscribed endpoints."""
-    endpoints = list(WebhookEndpoint.objects.filter(coach_id=coach_id, is_paused=False).order_by("pk"))
+    read = _endpoints_read.get()
+    endpoints = read.get(coach_id) if read is not None else None
+    if endpoints is None:
+        endpoints = list(WebhookEndpoint.objects.filter(coach_id=coach_id, is_paused=False).order_by("pk"))
+        if read is not None:
+            read[coach_id] = endpoints
     if not endpoints:
         return
     rows = []
@@ -760,7 +790,7 @@ def _deliver(
         rows += [
             WebhookDelivery(
                 endpoint=endpoint,
-                booking=booking,
+                booking_id=booking_id,
                 event_type=event_type,
                 webhook_id=webhooks.new_webhook_id(),
                 payload=payload,

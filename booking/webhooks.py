@@ -27,7 +27,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook
 
-from booking.coach_view import coach_booking_data
 from booking.models import Booking, BookingEvent, WebhookEndpoint
 from common import outbound
 from common.emails import absolute_url, mailbox, render_email, retry_delay
@@ -124,9 +123,12 @@ def changes_for(kind: str, actor: str, detail: Mapping[str, Any]) -> dict[str, A
     return changes
 
 
-def build_payload(event_type: str, booking: Booking, changes: Mapping[str, Any], *, now: datetime) -> dict:
-    """The body of a booking event: the booking as the coach API shows it, plus what changed."""
-    data = coach_booking_data(booking)
+def build_payload(
+    event_type: str, booking_data: Mapping[str, Any], changes: Mapping[str, Any], *, now: datetime
+) -> dict:
+    """The body of a booking event: the booking as the coach API shows it
+    (``coach_booking_data``), plus what changed."""
+    data = dict(booking_data)
     if "credit" in changes:
         data["credit"] = changes["credit"]  # the ledger entry is written right after this event
     data["changes"] = dict(changes)

@@ -1,8 +1,9 @@
 """Writes of the practice: client records, packages, passes and their credit ledger.
 
-Every credit change locks the pass row (``SELECT ... FOR UPDATE``), writes one ledger entry
-and moves ``remaining`` by the entry's amount in the same transaction, so the balance is
-always the ledger's sum and never goes below zero (the check constraint is the last line).
+Every credit change locks the pass row (``SELECT ... FOR UPDATE``, or for a booking's use
+the conditional ``UPDATE`` that takes the credit), writes one ledger entry and moves
+``remaining`` by the entry's amount in the same transaction, so the balance is always the
+ledger's sum and never goes below zero (the check constraint is the last line).
 Booking's services call ``pass_use`` and ``credit_settle`` inside their own transactions,
 after locking the coach and the booking: the pass is always the last lock taken.
 """
@@ -14,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -253,10 +254,7 @@ def pass_check(*, pass_obj: Pass, offering: Offering, start: datetime) -> None:
     Read without a lock (for a clear answer before any work); ``pass_use`` checks again
     under the lock.
     """
-    if (
-        pass_obj.coach_id != offering.coach_id
-        or not pass_obj.package.offerings.filter(pk=offering.pk).exists()
-    ):
+    if pass_obj.coach_id != offering.coach_id or not _covers(pass_obj, offering):
         raise PassNotValidHere()
     if start >= pass_obj.expires_at:
         raise PassExpired()
@@ -264,14 +262,34 @@ def pass_check(*, pass_obj: Pass, offering: Offering, start: datetime) -> None:
         raise PassExhausted()
 
 
-def pass_use(*, pass_id: int, booking_id: int, start: datetime, actor: str, now: datetime) -> PassEntry:
-    """Use one credit for a new booking, inside the booking's transaction (locks the pass)."""
-    pass_obj = _lock(pass_id)
-    if start >= pass_obj.expires_at:
-        raise PassExpired()
-    if pass_obj.remaining <= 0:
+def pass_use(*, pass_obj: Pass, booking: Any, start: datetime, actor: str, now: datetime) -> PassEntry:
+    """Use one credit of ``pass_obj`` for the new ``booking``, inside the booking's transaction.
+
+    The hot path of booking with a pass, so two statements: one conditional UPDATE takes the
+    pass's row lock and the credit together (``remaining`` comes back, so ``pass_obj`` holds
+    the balance after it), then the ledger entry. No savepoint: any error here rolls the
+    whole booking back, which is what must happen anyway.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Pass._meta.db_table} SET remaining = remaining - 1"  # noqa: S608 (our table name)
+            " WHERE id = %s AND remaining > 0 AND expires_at > %s RETURNING remaining",
+            [pass_obj.pk, start],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        # Nothing updated: tell the two reasons apart (the session starts after the end,
+        # or the last credit went meanwhile).
+        expires_at = Pass.objects.filter(pk=pass_obj.pk).values_list("expires_at", flat=True).first()
+        if expires_at is not None and start >= expires_at:
+            raise PassExpired()
         raise PassExhausted()
-    return _write(pass_obj, Kind.USE, -1, booking_id=booking_id, actor=actor, now=now)
+    pass_obj.remaining = row[0]
+    entry = PassEntry.objects.create(
+        pass_obj=pass_obj, kind=Kind.USE, amount=-1, booking=booking, actor=actor, at=now
+    )
+    _announce(entry)
+    return entry
 
 
 def credit_settle(
@@ -465,6 +483,19 @@ def _write(
         if kind in (Kind.USE, Kind.ADJUST):
             raise PassExhausted() from exc
         raise
+    _announce(entry)
+    return entry
+
+
+def _announce(entry: PassEntry) -> None:
     for listener in _entry_listeners:
         listener(entry)
-    return entry
+
+
+def _covers(pass_obj: Pass, offering: Offering) -> bool:
+    """Whether the pass's package covers ``offering``: the ``covers_offering`` annotation of
+    ``practice.selectors.passes_for_offering`` when the pass was read with it, else a query."""
+    covers = getattr(pass_obj, "covers_offering", None)
+    if covers is not None:
+        return bool(covers)
+    return pass_obj.package.offerings.filter(pk=offering.pk).exists()

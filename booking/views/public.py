@@ -45,7 +45,7 @@ from community import landing
 from community.forms import CommunitySignupForm
 from practice.emails import choice_label, pass_summary
 from practice.models import Pass
-from practice.selectors import client_passes_usable
+from practice.selectors import client_passes_usable, passes_for_offering
 from practice.services import PassError, PassNotValidHere
 from practice.tokens import pass_for_token, pass_token
 
@@ -151,7 +151,7 @@ def _pass_offer(
         (submitted, False) if submitted is not None else _link_token(request, offering.coach_id)
     )
     if token:
-        found = pass_for_token(token)
+        found = pass_for_token(token, queryset=passes_for_offering(offering.pk))
         if found is not None and found.coach_id == offering.coach_id:
             if from_address:
                 _remember_pass_link(request, found, token)

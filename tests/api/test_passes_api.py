@@ -15,7 +15,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from booking.models import Booking
+from booking.models import Booking, WebhookDelivery
+from booking.services import webhook_endpoint_create
 from booking.tokens import manage_token
 from coaching.models import Offering
 from practice import services
@@ -293,3 +294,26 @@ def test_a_pass_reads_in_a_fixed_number_of_queries(
 
 def _booked_at(client: Client, pass_obj: Pass, start) -> None:
     assert book(client, pass_obj, start=start.isoformat()).status_code == HTTPStatus.CREATED
+
+
+@pytest.mark.parametrize("with_endpoint", [False, True])
+def test_a_pass_adds_three_queries_to_a_booking(
+    client: Client, grace_pass: Pass, offering: Offering, with_endpoint: bool, django_assert_max_num_queries
+) -> None:
+    """The pass by its token (covering the offering), the credit's conditional UPDATE and its
+    ledger entry; with an endpoint, the pass.used delivery too: the endpoints are read once
+    for the booking's and the pass's events, and the new booking's ledger not at all."""
+    if with_endpoint:
+        webhook_endpoint_create(coach=offering.coach, url="https://hooks.example.com/in")
+    # Warm what is read once per process.
+    assert book(client, None, start=(SLOT + timedelta(hours=3)).isoformat()).status_code == HTTPStatus.CREATED
+    with django_assert_max_num_queries(100) as without:
+        assert book(client, None, start=SLOT.isoformat()).status_code == HTTPStatus.CREATED
+    with django_assert_max_num_queries(len(without.captured_queries) + 3 + with_endpoint):
+        response = book(client, grace_pass, start=(SLOT + timedelta(hours=1)).isoformat())
+        assert response.status_code == HTTPStatus.CREATED, response.content
+    if with_endpoint:
+        used = WebhookDelivery.objects.get(event_type="pass.used")
+        assert used.payload["data"]["pass"]["remaining"] == 2
+        created = WebhookDelivery.objects.get(event_type="booking.created", booking__client_pass=grace_pass)
+        assert created.payload["data"]["credit"] == "used"
