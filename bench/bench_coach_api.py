@@ -29,12 +29,12 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import subprocess
-import sys
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bench.http_load import LoadResult, run_load
-from bench.server import ROOT, fresh_database, gunicorn, manage, stack_env
+from bench.server import fresh_database, gunicorn, manage, stack_env
+from bench.steps import run_step, serve_steps
 
 DATABASE = "coaching_bench_api"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -138,17 +138,8 @@ def _queries(requests_json: str) -> dict[str, object]:
     return {"counts": counts, "plans": plans}
 
 
-def _step(step: str, env: dict[str, str], *args: str) -> dict:  # type: ignore[type-arg]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_coach_api", step, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise RuntimeError(f"step {step} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _step(step: str, env: dict[str, str], *args: str) -> Any:
+    return run_step("bench.bench_coach_api", step, env, *args)
 
 
 # ---------------------------------------------------------------------------
@@ -310,10 +301,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    command, *rest = sys.argv[1:]
-    result = {"seed": _seed, "queries": lambda: _queries(rest[0])}[command]()
-    print(json.dumps(result, default=str))
+    serve_steps({"seed": _seed, "queries": _queries})

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bench.http_load import LoadResult, json_post, run_load
-from bench.server import ROOT, fresh_database, gunicorn, manage, stack_env
+from bench.server import fresh_database, gunicorn, manage, stack_env
+from bench.steps import run_step, serve_steps
 
 DATABASE = "coaching_bench_pass"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -141,17 +141,8 @@ def _check(expected_json: str) -> dict[str, object]:
     }
 
 
-def _step(step: str, env: dict[str, str], *args: str) -> dict:  # type: ignore[type-arg]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_pass_booking", step, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise RuntimeError(f"step {step} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _step(step: str, env: dict[str, str], *args: str) -> Any:
+    return run_step("bench.bench_pass_booking", step, env, *args)
 
 
 # ---------------------------------------------------------------------------
@@ -319,10 +310,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    command, *rest = sys.argv[1:]
-    result = {"seed": _seed, "check": lambda: _check(rest[0])}[command]()
-    print(json.dumps(result, default=str))
+    serve_steps({"seed": _seed, "check": _check})

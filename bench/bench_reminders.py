@@ -22,13 +22,12 @@ Reproduce: .venv/bin/python -m bench bench_reminders
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
+from typing import Any
 
 from bench.server import ROOT, fresh_database, manage, stack_env
+from bench.steps import run_step, serve_steps
 from bench.workers import start_worker, stop_worker, wait_for
 
 DATABASE = "coaching_bench_reminders"
@@ -154,16 +153,8 @@ def _status() -> dict[str, object]:
     return {"by_status": {r["status"]: r["n"] for r in rows}, "attempts": sum(r["tries"] or 0 for r in rows)}
 
 
-def _step(step: str, env: dict[str, str], *args: str) -> dict:  # type: ignore[type-arg]
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.bench_reminders", step, *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def _step(step: str, env: dict[str, str], *args: str) -> Any:
+    return run_step("bench.bench_reminders", step, env, *args)
 
 
 # ---------------------------------------------------------------------------
@@ -252,10 +243,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    command, *rest = sys.argv[1:]
-    result = {"seed": lambda: _seed(int(rest[0])), "status": _status, "plan": _plan}[command]()
-    print(json.dumps(result, default=str))
+    serve_steps({"seed": lambda count: _seed(int(count)), "status": _status, "plan": _plan})

@@ -30,16 +30,15 @@ Reproduce: .venv/bin/python -m bench bench_webhooks
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from bench.server import ROOT, fresh_database, manage, stack_env
+from bench.steps import run_step, serve_steps
 from bench.workers import start_worker, stop_worker, wait_for
 
 DATABASE = "coaching_bench_webhooks"
@@ -120,17 +119,8 @@ def _status() -> dict[str, object]:
     }
 
 
-def _step(step: str, env: dict[str, str], *args: str) -> dict:  # type: ignore[type-arg]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.bench_webhooks", step, *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise RuntimeError(f"step {step} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _step(step: str, env: dict[str, str], *args: str) -> Any:
+    return run_step("bench.bench_webhooks", step, env, *args)
 
 
 # ---------------------------------------------------------------------------
@@ -311,10 +301,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    command, *rest = sys.argv[1:]
-    result = {"seed": lambda: _seed(rest[0]), "status": _status}[command]()
-    print(json.dumps(result, default=str))
+    serve_steps({"seed": _seed, "status": _status})
