@@ -50,9 +50,8 @@ from common.hour_cycle import locale_from_request
 from common.ratelimit import TOO_MANY_MESSAGE, booking_create_throttle, manage_lookup_throttle
 from common.shortcuts import csrf_passes
 from practice.models import Pass
-from practice.selectors import passes_for_offering
+from practice.selectors import pass_for_booking
 from practice.services import PassError
-from practice.tokens import pass_for_token
 
 router = Router(tags=["bookings"])
 
@@ -86,7 +85,7 @@ def _pass_of(payload: BookingIn, offering: Offering) -> Pass | None:
     """The pass the body names (None without one); an unknown or altered token is a 422."""
     if payload.pass_ is None:
         return None
-    client_pass = pass_for_token(payload.pass_.strip(), queryset=passes_for_offering(offering.pk))
+    client_pass = pass_for_booking(payload.pass_.strip(), offering=offering)
     if client_pass is None:
         raise _pass_field_error("No pass with this token: send the token from the pass's link unchanged.")
     return client_pass

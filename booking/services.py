@@ -167,6 +167,8 @@ def booking_create(
                 email=client_email,
                 name=client_name,
                 user_id=client.pk if client is not None else None,
+                # The pass's client is this record (check_pass matched the address).
+                known=client_pass.client if client_pass is not None else None,
             )
             booking = Booking.objects.create(
                 reference=new_reference(),

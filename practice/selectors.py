@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Que
 from coaching.models import Coach, Offering
 from common.shortcuts import is_slug
 from practice.models import Client, Package, Pass, PassEntry, SessionNote
+from practice.tokens import pass_for_token
 
 # The passes list's filters (the dashboard's "Passes" page).
 PASSES_ACTIVE = "active"
@@ -226,13 +227,33 @@ _BOOKING_UPCOMING = ("pending", "confirmed")
 _BOOKING_HELD = ("pending", "confirmed", "completed", "no_show")
 
 
-def passes_for_offering(offering_id: int) -> QuerySet[Pass]:
-    """Passes as a booking of ``offering_id`` reads them (for ``practice.tokens.pass_for_token``):
-    the coach, package and client, and ``covers_offering`` (the package pays for it), in one query."""
+def pass_for_booking(token: str, *, offering: Offering) -> Pass | None:
+    """The pass a token opens, as a booking of ``offering`` needs it, in one lean query: its
+    package and client, and ``covers_offering`` (whether the package pays for this offering).
+
+    The coach is the offering's (already read) when it is the pass's: the wide coach row is
+    not joined again on the booking's hot path.
+    """
     covers = Package.offerings.through.objects.filter(
-        package_id=OuterRef("package_id"), offering_id=offering_id
+        package_id=OuterRef("package_id"), offering_id=offering.pk
     )
-    return Pass.objects.select_related("coach", "package", "client").annotate(covers_offering=Exists(covers))
+    found = pass_for_token(
+        token,
+        queryset=Pass.objects.select_related("package", "client").annotate(covers_offering=Exists(covers)),
+    )
+    if found is not None:
+        found.covers_read_for = offering.pk  # which offering ``covers_offering`` answers for
+        if found.coach_id == offering.coach_id:
+            found.coach = offering.coach
+    return found
+
+
+def pass_covers(pass_obj: Pass, offering: Offering) -> bool:
+    """Whether the pass's package pays for ``offering`` (the ``covers_offering`` that
+    ``pass_for_booking`` read, when there is one)."""
+    if getattr(pass_obj, "covers_read_for", None) == offering.pk:
+        return bool(pass_obj.covers_offering)
+    return pass_obj.package.offerings.filter(pk=offering.pk).exists()
 
 
 def passes_with_ledger() -> QuerySet[Pass]:

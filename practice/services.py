@@ -22,7 +22,7 @@ from django.utils import timezone
 from coaching.models import Coach, Offering
 from common.errors import UserFacingError
 from common.queue import enqueue_on_commit
-from practice import policy, tasks
+from practice import policy, selectors, tasks
 from practice.models import Client, Package, Pass, PassEntry, SessionNote
 from practice.tokens import new_pass_key, new_pass_reference
 
@@ -80,16 +80,23 @@ def register_entry_listener(listener: Callable[[PassEntry], None]) -> None:
 # --- Clients ---------------------------------------------------------------------------
 
 
-def client_record(*, coach_id: int, email: str, name: str, user_id: int | None = None) -> Client:
+def client_record(
+    *, coach_id: int, email: str, name: str, user_id: int | None = None, known: Client | None = None
+) -> Client:
     """The coach's client for ``email``, made on first sight; a later name or account fills gaps.
 
     Safe under concurrent first bookings: the insert skips on the unique (coach, email).
+    ``known``: the record when the caller has already read it (a pass's client), so neither
+    the insert nor the read is needed.
     """
     email = email.strip().lower()
-    Client.objects.bulk_create(
-        [Client(coach_id=coach_id, email=email, name=name[:120], user_id=user_id)], ignore_conflicts=True
-    )
-    client = Client.objects.get(coach_id=coach_id, email=email)
+    if known is not None and known.coach_id == coach_id and known.email == email:
+        client = known
+    else:
+        Client.objects.bulk_create(
+            [Client(coach_id=coach_id, email=email, name=name[:120], user_id=user_id)], ignore_conflicts=True
+        )
+        client = Client.objects.get(coach_id=coach_id, email=email)
     updates = {}
     if user_id and client.user_id is None:
         updates["user_id"] = user_id
@@ -254,7 +261,7 @@ def pass_check(*, pass_obj: Pass, offering: Offering, start: datetime) -> None:
     Read without a lock (for a clear answer before any work); ``pass_use`` checks again
     under the lock.
     """
-    if pass_obj.coach_id != offering.coach_id or not _covers(pass_obj, offering):
+    if pass_obj.coach_id != offering.coach_id or not selectors.pass_covers(pass_obj, offering):
         raise PassNotValidHere()
     if start >= pass_obj.expires_at:
         raise PassExpired()
@@ -490,12 +497,3 @@ def _write(
 def _announce(entry: PassEntry) -> None:
     for listener in _entry_listeners:
         listener(entry)
-
-
-def _covers(pass_obj: Pass, offering: Offering) -> bool:
-    """Whether the pass's package covers ``offering``: the ``covers_offering`` annotation of
-    ``practice.selectors.passes_for_offering`` when the pass was read with it, else a query."""
-    covers = getattr(pass_obj, "covers_offering", None)
-    if covers is not None:
-        return bool(covers)
-    return pass_obj.package.offerings.filter(pk=offering.pk).exists()

@@ -45,9 +45,9 @@ from community import landing
 from community.forms import CommunitySignupForm
 from practice.emails import choice_label, pass_summary
 from practice.models import Pass
-from practice.selectors import client_passes_usable, passes_for_offering
+from practice.selectors import client_passes_usable, pass_covers, pass_for_booking
 from practice.services import PassError, PassNotValidHere
-from practice.tokens import pass_for_token, pass_token
+from practice.tokens import pass_token
 
 
 def _offering_or_not_bookable(request: HttpRequest, coach: str, offering: str) -> Offering | HttpResponse:
@@ -114,7 +114,7 @@ def _why_not(pass_obj: Pass, *, offering: Offering, user: User | None, when: dat
     name = f"Your package “{pass_obj.name}”"
     if user is not None and pass_obj.client.email != user.email.strip().lower():
         return f"{name} was sent to another email address: sign in with that address, or sign out, to use it."
-    if not pass_obj.package.offerings.filter(pk=offering.pk).exists():
+    if not pass_covers(pass_obj, offering):
         return f"{name} doesn't cover this call."
     if pass_obj.expires_at <= now:
         return f"{name} has ended."
@@ -151,7 +151,7 @@ def _pass_offer(
         (submitted, False) if submitted is not None else _link_token(request, offering.coach_id)
     )
     if token:
-        found = pass_for_token(token, queryset=passes_for_offering(offering.pk))
+        found = pass_for_booking(token, offering=offering)
         if found is not None and found.coach_id == offering.coach_id:
             if from_address:
                 _remember_pass_link(request, found, token)
