@@ -20,6 +20,50 @@ class Recipient(models.TextChoices):
     COACH = "coach", "Coach"
 
 
+class BookingSeries(models.Model):
+    """A standing weekly session: ``count`` calls every ``interval_weeks`` weeks at the first
+    one's wall-clock time in ``time_zone`` (the coach's when booked; booking/series.py).
+
+    Each occurrence is a real Booking (``Booking.series``, numbered by ``series_index``) that
+    holds the coach's time under the same no-overlap guarantee; dates left out when booked
+    (taken, or in a DST gap) have no booking and are the invite's EXDATEs.
+    """
+
+    reference = models.CharField(
+        max_length=16, unique=True, help_text="Short public reference, e.g. SR-7Q2M9XHD."
+    )
+    coach = models.ForeignKey("coaching.Coach", on_delete=models.PROTECT, related_name="series")
+    offering = models.ForeignKey("coaching.Offering", on_delete=models.PROTECT, related_name="series")
+    client_name = models.CharField(max_length=120)
+    client_email = models.EmailField()
+    client_time_zone = models.CharField(max_length=64, validators=[validate_timezone])
+    # The recurrence: DTSTART is ``first_start`` in ``time_zone``; RRULE INTERVAL and COUNT.
+    time_zone = models.CharField(max_length=64, validators=[validate_timezone])
+    first_start = models.DateTimeField()
+    interval_weeks = models.PositiveSmallIntegerField()
+    count = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE of the series' invite.")
+    # The series' manage link, signed like a booking's (booking/tokens.py).
+    manage_key = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "booking series"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(interval_weeks__gte=1, interval_weeks__lte=4),
+                name="bookingseries_interval_1_to_4",
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=1, count__lte=52), name="bookingseries_count_1_to_52"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} (every {self.interval_weeks} week(s), {self.count} times)"
+
+
 class Booking(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for approval"
@@ -88,6 +132,12 @@ class Booking(models.Model):
     manage_key = models.CharField(max_length=32)
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_by = models.CharField(max_length=16, blank=True)
+    # An occurrence of a standing series: which one (0 for the first), so that its
+    # RECURRENCE-ID stays the original date however the call moves.
+    series = models.ForeignKey(
+        BookingSeries, on_delete=models.PROTECT, null=True, blank=True, related_name="occurrences"
+    )
+    series_index = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -104,6 +154,16 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(blocked_start__lte=F("start")) & Q(blocked_end__gte=F("end")),
                 name="booking_blocked_covers_call",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "series_index"],
+                condition=Q(series__isnull=False),
+                name="booking_one_per_series_index",
+            ),
+            models.CheckConstraint(
+                condition=Q(series__isnull=True, series_index__isnull=True)
+                | Q(series__isnull=False, series_index__isnull=False),
+                name="booking_series_index_with_series",
             ),
             # The PostgreSQL exclusion constraint over tstzrange(blocked_start,
             # blocked_end) lives in a migration: it is PostgreSQL-only.

@@ -13,8 +13,8 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -24,19 +24,21 @@ from django.utils.crypto import salted_hmac
 
 from accounts.models import User
 from booking import credits, reminders, tasks, webhooks
+from booking import series as series_dates
 from booking.coach_view import coach_booking_data
 from booking.emails import ANONYMISED_EMAIL
 from booking.models import (
     Booking,
     BookingEvent,
+    BookingSeries,
     EmailDelivery,
     IdempotencyKey,
     Reminder,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from booking.slots import offering_slot_is_free
-from booking.tokens import new_feed_key, new_manage_key, new_reference, new_room_key
+from booking.slots import offering_free_among, offering_slot_is_free
+from booking.tokens import new_feed_key, new_manage_key, new_reference, new_room_key, new_series_reference
 from coaching.models import Coach, Offering
 from common.display import duration_text
 from common.errors import UserFacingError
@@ -72,6 +74,25 @@ class PolicyViolation(BookingError):
 
 class InvalidTransition(BookingError):
     pass
+
+
+class SeriesUnavailable(BookingError):
+    """Dates of a series that can't be booked (taken, outside the hours, past the horizon, or
+    a time the DST change skips): ``dates`` lists them, in the coach's zone."""
+
+    message = "Some dates of this series are not available."
+
+    def __init__(self, dates: list[date], message: str | None = None) -> None:
+        super().__init__(message)
+        self.dates = dates
+
+
+@dataclass(frozen=True)
+class SeriesCreated:
+    series: BookingSeries
+    bookings: list[Booking]
+    # The dates left out with ``skip_unavailable`` (the invite's EXDATEs).
+    skipped: list[date]
 
 
 @dataclass(frozen=True)
@@ -161,37 +182,21 @@ def booking_create(
                 IdempotencyKey.objects.filter(scope=scope, key=idempotency_key, expires_at__lte=now).delete()
             if not offering_slot_is_free(offering=offering, start=start, now=now):
                 raise SlotUnavailable()
-            end = start + offering.duration
-            record = practice.client_record(
-                coach_id=offering.coach_id,
-                email=client_email,
-                name=client_name,
-                user_id=client.pk if client is not None else None,
-                # The pass's client is this record (check_pass matched the address).
-                known=client_pass.client if client_pass is not None else None,
-            )
-            booking = Booking.objects.create(
-                reference=new_reference(),
-                coach_id=offering.coach_id,
-                offering=offering,
-                client=client,
-                client_name=client_name,
-                client_email=client_email,
-                client_time_zone=client_time_zone,
-                client_locale=client_locale[:35],
-                client_phone=client_phone,
-                answers=answers or {},
-                note=note,
-                start=start,
-                end=end,
-                blocked_start=start - timedelta(minutes=offering.buffer_before_minutes),
-                blocked_end=end + timedelta(minutes=offering.buffer_after_minutes),
-                status=Status.PENDING if offering.requires_approval else Status.CONFIRMED,
-                manage_key=new_manage_key(),
-                room_key=new_room_key(),
-                client_record=record,
-                client_pass=client_pass,
-                **credits.policy_fields(offering),
+            booking = _insert_booking(
+                offering,
+                start,
+                Booker(
+                    name=client_name,
+                    email=client_email,
+                    time_zone=client_time_zone,
+                    locale=client_locale,
+                    phone=client_phone,
+                    answers=answers or {},
+                    note=note,
+                    user=client,
+                    client_pass=client_pass,
+                ),
+                now=now,
             )
             if idempotency_key:
                 IdempotencyKey.objects.create(
@@ -201,12 +206,6 @@ def booking_create(
                     booking=booking,
                     expires_at=now + IDEMPOTENCY_TTL,
                 )
-            if booking.status == Status.CONFIRMED:
-                _plan_reminders(booking, now=now, new=True)
-            _record(booking, BookingEvent.Kind.CREATED, Actor.CLIENT, now, {"start": start.isoformat()})
-            # After the booking's own event (its webhooks come first); PassExhausted or
-            # PassExpired here rolls the whole booking back.
-            credits.use_credit(booking, now=now)
             if join_community and offering.coach.community_enabled:
                 # Double opt-in, as from the signup form: a pending subscriber and a
                 # confirmation email, committed (or not) with the booking.
@@ -227,6 +226,147 @@ def booking_create(
                 return replay
         raise
     return BookingCreated(booking=booking, created=True)
+
+
+@dataclass(frozen=True)
+class Booker:
+    """Who books, as a new booking (or each occurrence of a series) records them."""
+
+    name: str
+    email: str
+    time_zone: str
+    locale: str = ""
+    phone: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    user: User | None = None
+    client_pass: Pass | None = None
+
+
+def _insert_booking(
+    offering: Offering,
+    start: datetime,
+    booker: Booker,
+    *,
+    now: datetime,
+    series: BookingSeries | None = None,
+    series_index: int | None = None,
+) -> Booking:
+    """One new booking with its reminders, its "created" event and its credit, inside the
+    caller's transaction (under the coach's lock, the slot checked free)."""
+    end = start + offering.duration
+    record = practice.client_record(
+        coach_id=offering.coach_id,
+        email=booker.email,
+        name=booker.name,
+        user_id=booker.user.pk if booker.user is not None else None,
+        # The pass's client is this record (check_pass matched the address).
+        known=booker.client_pass.client if booker.client_pass is not None else None,
+    )
+    booking = Booking.objects.create(
+        reference=new_reference(),
+        coach_id=offering.coach_id,
+        offering=offering,
+        client=booker.user,
+        client_name=booker.name,
+        client_email=booker.email,
+        client_time_zone=booker.time_zone,
+        client_locale=booker.locale[:35],
+        client_phone=booker.phone,
+        answers=booker.answers,
+        note=booker.note,
+        start=start,
+        end=end,
+        blocked_start=start - timedelta(minutes=offering.buffer_before_minutes),
+        blocked_end=end + timedelta(minutes=offering.buffer_after_minutes),
+        status=Status.PENDING if offering.requires_approval else Status.CONFIRMED,
+        manage_key=new_manage_key(),
+        room_key=new_room_key(),
+        client_record=record,
+        client_pass=booker.client_pass,
+        series=series,
+        series_index=series_index,
+        **credits.policy_fields(offering),
+    )
+    if booking.status == Status.CONFIRMED:
+        _plan_reminders(booking, now=now, new=True)
+    _record(booking, BookingEvent.Kind.CREATED, Actor.CLIENT, now, {"start": start.isoformat()})
+    # After the booking's own event (its webhooks come first); PassExhausted or
+    # PassExpired here rolls the whole booking back.
+    credits.use_credit(booking, now=now)
+    return booking
+
+
+def booking_series_create(
+    *,
+    offering: Offering,
+    start: datetime,
+    interval_weeks: int,
+    count: int,
+    booker: Booker,
+    skip_unavailable: bool = False,
+    now: datetime | None = None,
+) -> SeriesCreated:
+    """Book a standing series: ``count`` calls every ``interval_weeks`` weeks from ``start``
+    at its wall-clock time in the coach's zone, each a booking of its own, all in one
+    transaction under the coach's lock: all of them or SeriesUnavailable naming the dates
+    that can't be booked; with ``skip_unavailable``, the free ones (SeriesUnavailable only
+    when none is). With ``booker.client_pass``, one credit per occurrence, all up front.
+    """
+    now = now or timezone.now()
+    if timezone.is_naive(start):
+        raise ValueError("start must be an aware datetime")
+    if not offering.is_active:
+        raise SlotUnavailable("This call is not open for booking at the moment.")
+    if not 1 <= interval_weeks <= series_dates.MAX_INTERVAL_WEEKS:
+        raise PolicyViolation(f"Repeat every 1 to {series_dates.MAX_INTERVAL_WEEKS} weeks.")
+    if not 2 <= count <= series_dates.MAX_OCCURRENCES:
+        raise PolicyViolation(f"A series has 2 to {series_dates.MAX_OCCURRENCES} calls.")
+    zone = offering.coach.zone
+    dates = series_dates.occurrences(start, zone=zone, interval_weeks=interval_weeks, count=count)
+    credits.check_pass(
+        client_pass=booker.client_pass, offering=offering, start=start, client_email=booker.email
+    )
+    try:
+        with transaction.atomic(), _endpoints_read_once():
+            _lock_coach(offering.coach_id)
+            free = offering_free_among(
+                offering=offering, starts=[o.start for o in dates if o.start is not None], now=now
+            )
+            bookable = [o for o in dates if o.start is not None and o.start.astimezone(UTC) in free]
+            skipped = [o.day for o in dates if o not in bookable]
+            if not bookable or (skipped and not skip_unavailable):
+                raise SeriesUnavailable(skipped)
+            client_pass = booker.client_pass
+            if client_pass is not None and client_pass.remaining < len(bookable):
+                raise practice.PassExhausted(
+                    f"This pass has {client_pass.remaining} sessions left; the series needs {len(bookable)}."
+                )
+            series = BookingSeries.objects.create(
+                reference=new_series_reference(),
+                coach_id=offering.coach_id,
+                offering=offering,
+                client_name=booker.name,
+                client_email=booker.email,
+                client_time_zone=booker.time_zone,
+                time_zone=str(zone),
+                first_start=start,
+                interval_weeks=interval_weeks,
+                count=count,
+                manage_key=new_manage_key(),
+            )
+            bookings = [
+                _insert_booking(
+                    offering, occurrence.start, booker, now=now, series=series, series_index=occurrence.index
+                )
+                for occurrence in bookable
+                if occurrence.start is not None
+            ]
+    except IntegrityError as exc:
+        if _is_overlap(exc):
+            raise SlotUnavailable() from exc
+        raise
+    return SeriesCreated(series=series, bookings=bookings, skipped=skipped)
 
 
 def booking_approve(*, booking: Booking, now: datetime | None = None) -> Booking:
@@ -888,6 +1028,10 @@ def client_bookings_forget(user: User, emails: list[str], now: datetime) -> int:
             delivery.payload, name=ANONYMOUS_NAME, email=ANONYMISED_EMAIL, kept_reason=ACCOUNT_CLOSED_REASON
         )
     WebhookDelivery.objects.bulk_update(deliveries, ["payload"], batch_size=500)
+    # Their standing series too: the name and address go, and the series link stops working.
+    BookingSeries.objects.filter(pk__in=Booking.objects.filter(pk__in=ids).values("series_id")).update(
+        client_name=ANONYMOUS_NAME, client_email=ANONYMISED_EMAIL, manage_key=new_manage_key()
+    )
     return Booking.objects.filter(pk__in=ids).update(
         client=None,
         client_name=ANONYMOUS_NAME,

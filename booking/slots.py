@@ -72,6 +72,18 @@ def offering_slot_is_free(
     return slots == [start]
 
 
+def offering_free_among(
+    *, offering: Offering, starts: list[datetime], now: datetime | None = None
+) -> set[datetime]:
+    """Which of ``starts`` (aware) a call of ``offering`` can start at right now: a series'
+    occurrences, checked in one load (3 queries) over the span they cover."""
+    if not starts:
+        return set()
+    wanted = {start.astimezone(UTC) for start in starts}
+    slots = _free_slots(offering=offering, window_start=min(wanted), window_end=max(wanted) + _TICK, now=now)
+    return wanted.intersection(slots)
+
+
 def next_free_slots(
     *, offering: Offering, after: datetime, limit: int = 3, now: datetime | None = None
 ) -> list[datetime]:

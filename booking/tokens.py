@@ -12,7 +12,7 @@ import secrets
 from django.db.models import QuerySet
 
 from accounts.models import User
-from booking.models import Booking
+from booking.models import Booking, BookingSeries
 from coaching.models import Coach
 from common import tokens
 from common.tokens import new_key as new_manage_key
@@ -23,6 +23,9 @@ __all__ = [
     "coach_feed_token",
     "coach_for_feed_token",
     "manage_token",
+    "new_series_reference",
+    "series_for_manage_token",
+    "series_manage_token",
     "new_feed_key",
     "new_manage_key",
     "new_room_key",
@@ -31,6 +34,7 @@ __all__ = [
 ]
 
 _MANAGE_SALT = "booking.manage-link"
+_SERIES_SALT = "booking.series-link"
 _COACH_FEED_SALT = "booking.feed.coach"
 _CLIENT_FEED_SALT = "booking.feed.client"
 # Crockford's base32 without I, L, O, U: easy to read out on a phone call.
@@ -48,6 +52,29 @@ def new_room_key() -> str:
 
 def new_reference() -> str:
     return "BK-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def new_series_reference() -> str:
+    return "SR-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def series_manage_token(series: BookingSeries) -> str:
+    return tokens.make_token(salt=_SERIES_SALT, ident=series.reference, key=series.manage_key)
+
+
+def series_for_manage_token(token: str) -> BookingSeries | None:
+    """The series a token opens, or None for anything unknown, tampered or revoked."""
+    parts = tokens.split_token(token, max_ident=_MAX_REFERENCE)
+    if parts is None or not parts[0].startswith("SR-"):
+        return None
+    series = (
+        BookingSeries.objects.select_related("coach__user", "offering").filter(reference=parts[0]).first()
+    )
+    if series is None or not tokens.mac_matches(
+        salt=_SERIES_SALT, ident=series.reference, key=series.manage_key, mac=parts[1]
+    ):
+        return None
+    return series
 
 
 def manage_token(booking: Booking) -> str:
