@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
-from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 from booking.location import meeting_url, place_of
-from booking.models import Booking
+from booking.models import Booking, BookingSeries
 from booking.tokens import manage_token
 from coaching.models import Offering
 from common.validators import clean_address, clean_line, clean_text
@@ -225,6 +226,73 @@ def invite_calendar(
 def invite_bytes(booking: Booking, *, method: Method, now: datetime, audience: Audience = "client") -> bytes:
     """The invite as iCalendar bytes (UTF-8, CRLF line ends, lines folded at 75 octets)."""
     return invite_calendar(booking, method=method, now=now, audience=audience).to_ical()
+
+
+# ---------------------------------------------------------------------------
+# Standing series (issue 16): one VEVENT with an RRULE in the coach's zone
+# ---------------------------------------------------------------------------
+def series_uid(series: BookingSeries) -> str:
+    """The series' UID: its master event and every occurrence's override share it."""
+    return f"{series.reference.lower()}@{settings.SITE_DOMAIN}"
+
+
+def series_original_start(series: BookingSeries, index: int) -> datetime:
+    """Occurrence ``index``'s original time, aware in the series' zone: its RECURRENCE-ID,
+    whatever the call was moved to (the same wall clock as the first, booking/series.py)."""
+    zone = ZoneInfo(series.time_zone)
+    local = series.first_start.astimezone(zone).replace(tzinfo=None) + timedelta(
+        weeks=series.interval_weeks * index
+    )
+    return local.replace(tzinfo=zone, fold=0)
+
+
+def series_calendar(
+    series: BookingSeries, occurrences: Iterable[Booking], *, now: datetime, audience: Audience = "client"
+) -> Calendar:
+    """The REQUEST for a whole series: the master VEVENT (``DTSTART;TZID=`` the coach's zone,
+    ``RRULE:FREQ=WEEKLY;INTERVAL;COUNT``, an ``EXDATE`` for each date without a call, the
+    VTIMEZONE), then an override (same UID, ``RECURRENCE-ID``) for each call moved off its
+    date's time. ``occurrences``: the series' bookings with ``coach``, ``coach.user`` and
+    ``offering`` loaded; cancelled and declined ones count as dates without a call."""
+    held = {b.series_index: b for b in occurrences if b.status not in CANCELLED_STATUSES}
+    if not held:
+        raise ValueError("a series without a call left has no REQUEST: cancel it instead")
+    first = held[min(held)]
+    calendar = _calendar(method="REQUEST")
+    # The zone's definition over the series' span only: a short VTIMEZONE that every reader
+    # gets right (vobject misreads icalendar's default 1970-2038 one, RDATE lists and all).
+    calendar.add_component(
+        Timezone.from_tzid(
+            series.time_zone,
+            first_date=series_original_start(series, 0).date() - timedelta(days=1),
+            last_date=series_original_start(series, series.count - 1).date() + timedelta(days=1),
+        )
+    )
+    master = _event(first, now=now, audience=audience, cancelled=False, with_people=True)
+    for name in ("uid", "sequence", "dtstart", "dtend"):
+        del master[name]
+    master.add("uid", series_uid(series))
+    master.add("sequence", series.sequence)
+    start = series_original_start(series, 0)
+    master.add("dtstart", start)
+    master.add("dtend", start + series.offering.duration)
+    master.add("rrule", {"FREQ": "WEEKLY", "INTERVAL": series.interval_weeks, "COUNT": series.count})
+    missing = [series_original_start(series, i) for i in range(series.count) if i not in held]
+    if missing:
+        master.add("exdate", missing)
+    master.add_component(_alarm(first, audience=audience))
+    calendar.add_component(master)
+    for index, booking in sorted(held.items()):
+        original = series_original_start(series, index)
+        if booking.start == original and booking.end == original + series.offering.duration:
+            continue
+        override = _event(booking, now=now, audience=audience, cancelled=False, with_people=True)
+        del override["uid"], override["sequence"]
+        override.add("uid", series_uid(series))
+        override.add("sequence", max(series.sequence, booking.sequence))
+        override.add("recurrence-id", original)
+        calendar.add_component(override)
+    return calendar
 
 
 # ---------------------------------------------------------------------------

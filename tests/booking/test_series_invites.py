@@ -1,0 +1,128 @@
+"""A series' invite (issue 16): one VEVENT with an RRULE in the coach's zone and its
+VTIMEZONE, EXDATEs for the dates without a call, an override per moved call. Read back by
+two independent parsers (icalendar with recurring-ical-events, and vobject's rruleset), both
+must expand it to exactly the series' calls, across New York's DST change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import recurring_ical_events
+import vobject
+from icalendar import Calendar
+
+from booking.invites import series_calendar, series_uid
+from booking.models import Booking
+from booking.services import Booker, booking_create, booking_series_create
+from coaching.models import Offering
+
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York (EST)
+WINDOW = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
+
+
+@pytest.fixture
+def weekly(offering: Offering) -> Offering:
+    offering.horizon_days = 365
+    offering.save(update_fields=["horizon_days"])
+    return offering
+
+
+def book_series(offering: Offering, **kwargs: object):
+    args = {"interval_weeks": 1, "count": 5, **kwargs}
+    return booking_series_create(
+        offering=offering,
+        start=FIRST,
+        booker=Booker(name="Grace Hopper", email="grace@example.com", time_zone="Europe/Berlin"),
+        now=NOW,
+        **args,  # type: ignore[arg-type]
+    )
+
+
+def calls(series) -> list[Booking]:
+    return list(series.occurrences.select_related("coach__user", "offering").order_by("series_index"))
+
+
+def expanded_by_icalendar(ics: bytes) -> list[datetime]:
+    events = recurring_ical_events.of(Calendar.from_ical(ics)).between(*WINDOW)
+    return sorted(event["DTSTART"].dt.astimezone(UTC) for event in events)
+
+
+def expanded_by_vobject(ics: bytes) -> list[datetime]:
+    """vobject's own rruleset for the master, then its overrides applied by RECURRENCE-ID."""
+    calendar = vobject.readOne(ics.decode())
+    events = list(calendar.vevent_list)
+    master = next(e for e in events if not hasattr(e, "recurrence_id"))
+    starts = {dt.astimezone(UTC) for dt in master.getrruleset(addRDate=True)}
+    for override in (e for e in events if hasattr(e, "recurrence_id")):
+        starts.discard(override.recurrence_id.value.astimezone(UTC))
+        starts.add(override.dtstart.value.astimezone(UTC))
+    return sorted(starts)
+
+
+def test_one_rrule_in_the_coach_s_zone_expands_to_every_call_across_dst(weekly: Offering) -> None:
+    made = book_series(weekly)
+    ics = series_calendar(made.series, calls(made.series), now=NOW).to_ical()
+    text = ics.decode()
+    assert "DTSTART;TZID=America/New_York:20270302T100000" in text
+    assert "RRULE:FREQ=WEEKLY;COUNT=5;INTERVAL=1" in text
+    assert "BEGIN:VTIMEZONE" in text and "TZID:America/New_York" in text
+    assert text.count("BEGIN:VEVENT") == 1
+    expected = sorted(b.start for b in made.bookings)
+    assert expected[2] - expected[1] == timedelta(weeks=1, hours=-1)  # the DST change is in it
+    assert expanded_by_icalendar(ics) == expected
+    assert expanded_by_vobject(ics) == expected
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    assert str(event["UID"]) == series_uid(made.series)
+    assert "grace@example.com" in str(event["ATTENDEE"])
+
+
+def test_a_skipped_date_is_an_exdate_for_both_parsers(weekly: Offering) -> None:
+    taken = booking_create(
+        offering=weekly,
+        start=FIRST + timedelta(weeks=2, hours=-1),
+        client_name="Alan",
+        client_email="alan@example.com",
+        client_time_zone="UTC",
+        now=NOW,
+    ).booking
+    made = book_series(weekly, interval_weeks=1, count=4, skip_unavailable=True)
+    ics = series_calendar(made.series, calls(made.series), now=NOW).to_ical()
+    assert "EXDATE;TZID=America/New_York:20270316T100000" in ics.decode()
+    expected = sorted(b.start for b in made.bookings)
+    assert taken.start not in expected and len(expected) == 3
+    assert expanded_by_icalendar(ics) == expected
+    assert expanded_by_vobject(ics) == expected
+
+
+def test_a_call_off_its_date_s_time_is_an_override_with_its_recurrence_id(weekly: Offering) -> None:
+    made = book_series(weekly, count=3)
+    occurrences = calls(made.series)
+    moved = occurrences[1]
+    moved.start += timedelta(hours=2)
+    moved.end += timedelta(hours=2)
+    moved.sequence = 1
+    ics = series_calendar(made.series, occurrences, now=NOW).to_ical()
+    text = ics.decode()
+    assert "RECURRENCE-ID;TZID=America/New_York:20270309T100000" in text
+    assert text.count("BEGIN:VEVENT") == 2
+    expected = sorted(b.start for b in occurrences)
+    assert expanded_by_icalendar(ics) == expected
+    assert expanded_by_vobject(ics) == expected
+
+
+def test_cancelled_calls_are_dates_without_a_call(weekly: Offering) -> None:
+    made = book_series(weekly, count=3)
+    occurrences = calls(made.series)
+    occurrences[2].status = Booking.Status.CANCELLED
+    ics = series_calendar(made.series, occurrences, now=NOW).to_ical()
+    expected = [occurrences[0].start, occurrences[1].start]
+    assert expanded_by_icalendar(ics) == expected
+    assert expanded_by_vobject(ics) == expected
+    for booking in occurrences:
+        booking.status = Booking.Status.CANCELLED
+    with pytest.raises(ValueError):
+        series_calendar(made.series, occurrences, now=NOW)
