@@ -23,6 +23,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, 
 
 from booking.location import meeting_url, place_of
 from booking.models import Booking, BookingSeries
+from booking.series import occurrence_local
 from booking.tokens import manage_token
 from coaching.models import Offering
 from common.validators import clean_address, clean_line, clean_text
@@ -240,9 +241,7 @@ def series_original_start(series: BookingSeries, index: int) -> datetime:
     """Occurrence ``index``'s original time, aware in the series' zone: its RECURRENCE-ID,
     whatever the call was moved to (the same wall clock as the first, booking/series.py)."""
     zone = ZoneInfo(series.time_zone)
-    local = series.first_start.astimezone(zone).replace(tzinfo=None) + timedelta(
-        weeks=series.interval_weeks * index
-    )
+    local = occurrence_local(series.first_start, zone=zone, interval_weeks=series.interval_weeks, index=index)
     return local.replace(tzinfo=zone, fold=0)
 
 

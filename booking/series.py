@@ -33,12 +33,24 @@ class Occurrence:
         return self.local.date()
 
 
+def wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The naive wall-clock time of an aware ``instant`` in ``zone`` (what a TZID-local
+    iCalendar value holds)."""
+    local = instant.astimezone(zone)
+    return datetime.combine(local.date(), local.time())
+
+
+def occurrence_local(first_start: datetime, *, zone: ZoneInfo, interval_weeks: int, index: int) -> datetime:
+    """Occurrence ``index``'s wall-clock time: the first one's, ``index`` steps later."""
+    return wall_clock(first_start, zone) + timedelta(weeks=interval_weeks * index)
+
+
 def resolve_local(local: datetime, zone: ZoneInfo) -> datetime | None:
     """The UTC instant of a naive wall-clock time in ``zone``: the first of two in a fold,
     None when the time does not exist (a gap)."""
     aware = local.replace(tzinfo=zone, fold=0)
     instant = aware.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local:
+    if wall_clock(instant, zone) != local:
         return None
     return instant
 
@@ -53,11 +65,9 @@ def occurrences(
         raise ValueError(f"interval_weeks must be 1 to {MAX_INTERVAL_WEEKS}")
     if not 1 <= count <= MAX_OCCURRENCES:
         raise ValueError(f"count must be 1 to {MAX_OCCURRENCES}")
-    first_local = first_start.astimezone(zone).replace(tzinfo=None)
-    step = timedelta(weeks=interval_weeks)
     result = []
     for index in range(count):
-        local = first_local + step * index
+        local = occurrence_local(first_start, zone=zone, interval_weeks=interval_weeks, index=index)
         result.append(Occurrence(index=index, local=local, start=resolve_local(local, zone)))
     return result
 
