@@ -212,9 +212,18 @@ def _alarm(booking: Booking, *, audience: Audience) -> Alarm:
 def invite_calendar(
     booking: Booking, *, method: Method, now: datetime, audience: Audience = "client"
 ) -> Calendar:
-    """The iTIP message for ``booking``: a VCALENDAR with METHOD and one VEVENT."""
+    """The iTIP message for ``booking``: a VCALENDAR with METHOD and one VEVENT.
+
+    An occurrence of a series speaks for its series (one UID): a CANCEL names the occurrence
+    by its RECURRENCE-ID; a REQUEST is the whole series as it stands (``series_calendar``,
+    which reads the series' calls).
+    """
     if method not in METHODS:
         raise ValueError(f"method must be REQUEST or CANCEL, not {method!r}")
+    if booking.series_id is not None:
+        if method == "CANCEL":
+            return occurrence_cancel_calendar(booking, now=now, audience=audience)
+        return series_calendar(booking.series, series_calls(booking.series), now=now, audience=audience)
     cancelled = method == "CANCEL"
     calendar = _calendar(method=method)
     event = _event(booking, now=now, audience=audience, cancelled=cancelled, with_people=True)
@@ -245,6 +254,41 @@ def series_original_start(series: BookingSeries, index: int) -> datetime:
     return local.replace(tzinfo=zone, fold=0)
 
 
+def series_calls(series: BookingSeries) -> list[Booking]:
+    """The series' bookings as ``series_calendar`` needs them (one query)."""
+    return list(series.occurrences.select_related("coach__user", "offering").order_by("series_index"))
+
+
+def _series_timezone(series: BookingSeries) -> Timezone:
+    """The zone's definition over the series' span only: a short VTIMEZONE that every reader
+    gets right (vobject misreads icalendar's default 1970-2038 one, RDATE lists and all)."""
+    return Timezone.from_tzid(
+        series.time_zone,
+        first_date=series_original_start(series, 0).date() - timedelta(days=1),
+        last_date=series_original_start(series, series.count - 1).date() + timedelta(days=1),
+    )
+
+
+def _as_occurrence(event: Event, booking: Booking, series: BookingSeries) -> Event:
+    """``event`` (built for ``booking``) under the series' UID, named by its RECURRENCE-ID."""
+    del event["uid"], event["sequence"]
+    event.add("uid", series_uid(series))
+    event.add("sequence", max(series.sequence, booking.sequence))
+    event.add("recurrence-id", series_original_start(series, booking.series_index or 0))
+    return event
+
+
+def occurrence_cancel_calendar(booking: Booking, *, now: datetime, audience: Audience = "client") -> Calendar:
+    """METHOD:CANCEL for one occurrence of a series: its UID and RECURRENCE-ID, STATUS:CANCELLED;
+    the calendar drops that date and keeps the others."""
+    series = booking.series
+    calendar = _calendar(method="CANCEL")
+    calendar.add_component(_series_timezone(series))
+    event = _event(booking, now=now, audience=audience, cancelled=True, with_people=True)
+    calendar.add_component(_as_occurrence(event, booking, series))
+    return calendar
+
+
 def series_calendar(
     series: BookingSeries, occurrences: Iterable[Booking], *, now: datetime, audience: Audience = "client"
 ) -> Calendar:
@@ -258,15 +302,7 @@ def series_calendar(
         raise ValueError("a series without a call left has no REQUEST: cancel it instead")
     first = held[min(held)]
     calendar = _calendar(method="REQUEST")
-    # The zone's definition over the series' span only: a short VTIMEZONE that every reader
-    # gets right (vobject misreads icalendar's default 1970-2038 one, RDATE lists and all).
-    calendar.add_component(
-        Timezone.from_tzid(
-            series.time_zone,
-            first_date=series_original_start(series, 0).date() - timedelta(days=1),
-            last_date=series_original_start(series, series.count - 1).date() + timedelta(days=1),
-        )
-    )
+    calendar.add_component(_series_timezone(series))
     master = _event(first, now=now, audience=audience, cancelled=False, with_people=True)
     for name in ("uid", "sequence", "dtstart", "dtend"):
         del master[name]
@@ -286,11 +322,7 @@ def series_calendar(
         if booking.start == original and booking.end == original + series.offering.duration:
             continue
         override = _event(booking, now=now, audience=audience, cancelled=False, with_people=True)
-        del override["uid"], override["sequence"]
-        override.add("uid", series_uid(series))
-        override.add("sequence", max(series.sequence, booking.sequence))
-        override.add("recurrence-id", original)
-        calendar.add_component(override)
+        calendar.add_component(_as_occurrence(override, booking, series))
     return calendar
 
 

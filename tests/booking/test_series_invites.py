@@ -12,9 +12,9 @@ import recurring_ical_events
 import vobject
 from icalendar import Calendar
 
-from booking.invites import series_calendar, series_uid
+from booking.invites import current_method, invite_bytes, series_calendar, series_uid
 from booking.models import Booking
-from booking.services import Booker, booking_create, booking_series_create
+from booking.services import Booker, booking_cancel, booking_create, booking_reschedule, booking_series_create
 from coaching.models import Offering
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -126,3 +126,76 @@ def test_cancelled_calls_are_dates_without_a_call(weekly: Offering) -> None:
         booking.status = Booking.Status.CANCELLED
     with pytest.raises(ValueError):
         series_calendar(made.series, occurrences, now=NOW)
+
+
+class CalendarApp:
+    """What a calendar does with the iTIP messages it receives, through one parser: a
+    REQUEST with the master replaces the series; a CANCEL with a RECURRENCE-ID removes that
+    date. ``calls()`` expands what it holds."""
+
+    def __init__(self, parser: str) -> None:
+        self.parser = parser
+        self.request: bytes | None = None
+        self.cancelled: set[datetime] = set()
+
+    def receive(self, ics: bytes) -> None:
+        if self.parser == "icalendar":
+            calendar = Calendar.from_ical(ics)
+            method = str(calendar["METHOD"])
+            recurrence_ids = [e["RECURRENCE-ID"].dt for e in calendar.walk("VEVENT") if "RECURRENCE-ID" in e]
+        else:
+            calendar = vobject.readOne(ics.decode())
+            method = calendar.method.value
+            recurrence_ids = [
+                e.recurrence_id.value for e in calendar.vevent_list if hasattr(e, "recurrence_id")
+            ]
+        if method == "REQUEST":
+            self.request = ics
+            self.cancelled = set()
+        else:
+            [recurrence_id] = recurrence_ids
+            self.cancelled.add(recurrence_id.astimezone(UTC))
+
+    def calls(self) -> list[datetime]:
+        assert self.request is not None
+        if self.parser == "icalendar":
+            events = recurring_ical_events.of(Calendar.from_ical(self.request)).between(*WINDOW)
+            kept = [e for e in events if e["RECURRENCE-ID"].dt.astimezone(UTC) not in self.cancelled]
+            return sorted(e["DTSTART"].dt.astimezone(UTC) for e in kept)
+        calendar = vobject.readOne(self.request.decode())
+        events = list(calendar.vevent_list)
+        master = next(e for e in events if not hasattr(e, "recurrence_id"))
+        by_date = {dt.astimezone(UTC): dt.astimezone(UTC) for dt in master.getrruleset(addRDate=True)}
+        for override in (e for e in events if hasattr(e, "recurrence_id")):
+            by_date[override.recurrence_id.value.astimezone(UTC)] = override.dtstart.value.astimezone(UTC)
+        return sorted(start for original, start in by_date.items() if original not in self.cancelled)
+
+
+def test_the_invite_life_applied_in_order_ends_with_exactly_the_server_s_calls(weekly: Offering) -> None:
+    """Create, move one, cancel one: both calendars hold exactly the calls still on, across DST."""
+    apps = [CalendarApp("icalendar"), CalendarApp("vobject")]
+
+    def send(booking: Booking) -> None:
+        booking = Booking.objects.select_related("coach__user", "offering", "series").get(pk=booking.pk)
+        ics = invite_bytes(booking, method=current_method(booking), now=NOW)
+        for app in apps:
+            app.receive(ics)
+
+    def server_calls() -> list[datetime]:
+        return sorted(Booking.objects.filter(status=Booking.Status.CONFIRMED).values_list("start", flat=True))
+
+    made = book_series(weekly, count=4)
+    send(made.bookings[0])
+    assert [app.calls() for app in apps] == [server_calls()] * 2
+
+    moved = booking_reschedule(
+        booking=made.bookings[1], new_start=made.bookings[1].start + timedelta(hours=2), by="client", now=NOW
+    )
+    send(moved)
+    assert [app.calls() for app in apps] == [server_calls()] * 2
+    assert moved.start in server_calls()
+
+    cancelled = booking_cancel(booking=made.bookings[2], by="client", now=NOW)  # 16 March, after the change
+    send(cancelled)
+    assert len(server_calls()) == 3
+    assert [app.calls() for app in apps] == [server_calls()] * 2
