@@ -11,6 +11,7 @@ from datetime import datetime
 from email import encoders
 from email.mime.base import MIMEBase
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -49,7 +50,21 @@ NEW_LINK = "booking-link"
 # To the client of a package session marked a no-show: what became of its credit.
 NO_SHOW = "booking-no-show"
 
-KINDS = (RECEIVED, CONFIRMED, RESCHEDULED, CANCELLED, DECLINED, NEW_LINK, NO_SHOW)
+# A standing series: one email for all its calls when booked, one when the rest is cancelled.
+SERIES_BOOKED = "series-booked"
+SERIES_CANCELLED = "series-cancelled"
+
+KINDS = (
+    RECEIVED,
+    CONFIRMED,
+    RESCHEDULED,
+    CANCELLED,
+    DECLINED,
+    NEW_LINK,
+    NO_SHOW,
+    SERIES_BOOKED,
+    SERIES_CANCELLED,
+)
 # How the dashboard names each email.
 KIND_LABELS = {
     RECEIVED: "“Request received” email",
@@ -59,6 +74,8 @@ KIND_LABELS = {
     DECLINED: "“Request declined” email",
     NEW_LINK: "“Your new link” email",
     NO_SHOW: "“Missed call” email",
+    SERIES_BOOKED: "“Weekly calls booked” email",
+    SERIES_CANCELLED: "“Weekly calls cancelled” email",
 }
 # Emails whose invite is a REQUEST: pointless once the booking is off.
 REQUEST_KINDS = frozenset({RECEIVED, CONFIRMED, RESCHEDULED})
@@ -72,6 +89,12 @@ Recipient = EmailDelivery.Recipient
 # ---------------------------------------------------------------------------
 def _kind_for_event(event: BookingEvent) -> str | None:
     booking = event.booking
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    if detail.get("series") or detail.get("series_rest"):
+        # A whole series booked, or its rest cancelled: one email, with the first call's event.
+        if not detail.get("series_first"):
+            return None
+        return SERIES_BOOKED if event.kind == Kind.CREATED else SERIES_CANCELLED
     if event.kind == Kind.CREATED:
         # Pending at creation? Still pending, or approved/declined since.
         was_pending = (
@@ -207,11 +230,37 @@ def build_message(event: BookingEvent, recipient: str, kind: str, *, now: dateti
         return _build_message(event, recipient, kind, now=now)
 
 
+def _series_context(booking: Booking, zone_name: str) -> dict[str, Any]:
+    """A series' calls for its emails, in the recipient's zone: each date with its time, and
+    whether it falls at another time than the first (the two zones change DST apart)."""
+    series = booking.series
+    calls = [b for b in invites.series_calls(series) if b.status in Booking.ACTIVE_STATUSES]
+    first = calls[0].start.astimezone(ZoneInfo(zone_name)).time() if calls else None
+    return {
+        "series": series,
+        "series_calls": [
+            {
+                "when": CallTime.of(b.start, b.end, zone_name),
+                "other_time": b.start.astimezone(ZoneInfo(zone_name)).time() != first,
+                "manage_url": manage_url(b),
+                "dashboard_url": dashboard_url(b),
+            }
+            for b in calls
+        ],
+    }
+
+
 def _build_message(event: BookingEvent, recipient: str, kind: str, *, now: datetime) -> InviteEmail:
     booking = event.booking
     context = _context(booking, recipient, kind)
     previous = _previous_start(event) if kind == RESCHEDULED else None
     method = invites.current_method(booking)
+    audience = "coach" if recipient == Recipient.COACH else "client"
+    if kind in (SERIES_BOOKED, SERIES_CANCELLED):
+        context.update(_series_context(booking, context["zone_name"]))
+        method, ics = invites.series_invite(booking.series, now=now, audience=audience)
+    else:
+        ics = invites.invite_bytes(booking, method=method, now=now, audience=audience)
     context.update(
         event=event,
         actor=event.actor,
@@ -222,8 +271,6 @@ def _build_message(event: BookingEvent, recipient: str, kind: str, *, now: datet
         ics_url=context["manage_url"] + "invite.ics",
     )
     subject, text, html = render_email(f"{kind}-{recipient}", context)
-    audience = "coach" if recipient == Recipient.COACH else "client"
-    ics = invites.invite_bytes(booking, method=method, now=now, audience=audience)
     to, reply_to = _addresses(booking, recipient)
     message = InviteEmail(
         subject,

@@ -326,6 +326,28 @@ def series_calendar(
     return calendar
 
 
+def series_invite(
+    series: BookingSeries, *, now: datetime, audience: Audience = "client"
+) -> tuple[Method, bytes]:
+    """The message that describes the whole series as it is now: the REQUEST of its calls, or,
+    with none left, a CANCEL of the series' UID (every date goes)."""
+    calls = series_calls(series)
+    if any(b.status not in CANCELLED_STATUSES for b in calls):
+        return "REQUEST", series_calendar(series, calls, now=now, audience=audience).to_ical()
+    calendar = _calendar(method="CANCEL")
+    calendar.add_component(_series_timezone(series))
+    event = _event(calls[0], now=now, audience=audience, cancelled=True, with_people=True)
+    for name in ("uid", "sequence", "dtstart", "dtend"):
+        del event[name]
+    event.add("uid", series_uid(series))
+    event.add("sequence", series.sequence)
+    start = series_original_start(series, 0)
+    event.add("dtstart", start)
+    event.add("dtend", start + series.offering.duration)
+    calendar.add_component(event)
+    return "CANCEL", calendar.to_ical()
+
+
 # ---------------------------------------------------------------------------
 # Feeds
 # ---------------------------------------------------------------------------

@@ -251,6 +251,7 @@ def _insert_booking(
     now: datetime,
     series: BookingSeries | None = None,
     series_index: int | None = None,
+    event_detail: dict[str, Any] | None = None,
 ) -> Booking:
     """One new booking with its reminders, its "created" event and its credit, inside the
     caller's transaction (under the coach's lock, the slot checked free)."""
@@ -290,7 +291,13 @@ def _insert_booking(
     )
     if booking.status == Status.CONFIRMED:
         _plan_reminders(booking, now=now, new=True)
-    _record(booking, BookingEvent.Kind.CREATED, Actor.CLIENT, now, {"start": start.isoformat()})
+    _record(
+        booking,
+        BookingEvent.Kind.CREATED,
+        Actor.CLIENT,
+        now,
+        {"start": start.isoformat(), **(event_detail or {})},
+    )
     # After the booking's own event (its webhooks come first); PassExhausted or
     # PassExpired here rolls the whole booking back.
     credits.use_credit(booking, now=now)
@@ -322,6 +329,9 @@ def booking_series_create(
         raise PolicyViolation(f"Repeat every 1 to {series_dates.MAX_INTERVAL_WEEKS} weeks.")
     if not 2 <= count <= series_dates.MAX_OCCURRENCES:
         raise PolicyViolation(f"A series has 2 to {series_dates.MAX_OCCURRENCES} calls.")
+    if offering.requires_approval:
+        # One request per call would ask the coach N times and leave holes in the rule.
+        raise PolicyViolation("This call needs the coach's approval: book one call at a time.")
     zone = offering.coach.zone
     dates = series_dates.occurrences(start, zone=zone, interval_weeks=interval_weeks, count=count)
     credits.check_pass(
@@ -357,16 +367,61 @@ def booking_series_create(
             )
             bookings = [
                 _insert_booking(
-                    offering, occurrence.start, booker, now=now, series=series, series_index=occurrence.index
+                    offering,
+                    occurrence.start,
+                    booker,
+                    now=now,
+                    series=series,
+                    series_index=occurrence.index,
+                    # One email for the whole series, sent with the first call's event.
+                    event_detail={"series": series.reference, **({"series_first": True} if n == 0 else {})},
                 )
-                for occurrence in bookable
-                if occurrence.start is not None
+                for n, occurrence in enumerate(o for o in bookable if o.start is not None)
             ]
     except IntegrityError as exc:
         if _is_overlap(exc):
             raise SlotUnavailable() from exc
         raise
     return SeriesCreated(series=series, bookings=bookings, skipped=skipped)
+
+
+def booking_series_cancel_from(
+    *, series: BookingSeries, from_index: int, by: str, reason: str = "", now: datetime | None = None
+) -> list[Booking]:
+    """Cancel the series' calls from occurrence ``from_index`` on, each by its own policy (a
+    client must be within every one's notice, or nothing is cancelled), and end the rule
+    there (COUNT shortened, SEQUENCE up): one email for all of them, with the series' invite.
+    Returns the calls cancelled."""
+    now = now or timezone.now()
+    with transaction.atomic(), _endpoints_read_once():
+        _lock_coach(series.coach_id)
+        series = BookingSeries.objects.select_for_update().get(pk=series.pk)
+        if not 0 <= from_index < series.count:
+            raise InvalidTransition("This series has no such call.")
+        calls = list(
+            series.occurrences.select_for_update()
+            .select_related("offering", "coach")
+            .filter(series_index__gte=from_index, status__in=Booking.ACTIVE_STATUSES)
+            .order_by("series_index")
+        )
+        if not calls:
+            raise InvalidTransition("There is no call left to cancel from that date on.")
+        for booking in calls:
+            _check_may_change(booking, by=by, now=now, change="cancelled", policy=client_cancel_problem)
+        if from_index:
+            series.count = from_index  # the rule ends before it; from 0, the whole series is off
+        series.sequence += 1
+        series.save(update_fields=["count", "sequence", "updated_at"])
+        for n, booking in enumerate(calls):
+            _call_off(
+                booking,
+                status=Status.CANCELLED,
+                by=by,
+                reason=reason,
+                now=now,
+                extra={"series_rest": series.reference, **({"series_first": True} if n == 0 else {})},
+            )
+    return calls
 
 
 def booking_approve(*, booking: Booking, now: datetime | None = None) -> Booking:
@@ -817,7 +872,9 @@ def _plan_reminders(booking: Booking, *, now: datetime, new: bool = False) -> No
         )
 
 
-def _call_off(booking: Booking, *, status: str, by: str, reason: str, now: datetime) -> None:
+def _call_off(
+    booking: Booking, *, status: str, by: str, reason: str, now: datetime, extra: dict[str, Any] | None = None
+) -> None:
     """The locked booking is declined or cancelled: its time is free, its reminders off, both sides told."""
     booking.status = status
     booking.cancel_reason = reason
@@ -827,7 +884,7 @@ def _call_off(booking: Booking, *, status: str, by: str, reason: str, now: datet
     _cancel_reminders(booking, now=now)
     kind = BookingEvent.Kind.DECLINED if status == Status.DECLINED else BookingEvent.Kind.CANCELLED
     credit = credits.outcome(booking, status=status, by=by, now=now)
-    _record(booking, kind, by, now, {"reason": reason, **credits.detail(credit)})
+    _record(booking, kind, by, now, {"reason": reason, **credits.detail(credit), **(extra or {})})
     credits.settle(booking, credit, by=by, reason=reason, now=now)
 
 
