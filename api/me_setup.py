@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from http import HTTPStatus
 from itertools import groupby
 from typing import Any
@@ -150,7 +150,11 @@ def _hours(minutes: Any) -> str:
     """Minutes as the form's hours. Two decimals always round back to the same whole minutes."""
     if minutes is None:
         return ""
-    return str((Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    try:
+        return str((Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    except InvalidOperation:
+        # More digits than Decimal keeps: far past the form's limit, which then refuses it.
+        return str(minutes // 60)
 
 
 def _offering_form_data(offering: Offering, changes: Mapping[str, Any]) -> dict[str, Any]:
