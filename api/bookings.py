@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from http import HTTPStatus
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,16 +13,20 @@ from django.utils import timezone
 from ninja import Router, Status
 from ninja.errors import ValidationError
 
+from accounts.models import User
 from api.errors import field_error
 from api.schemas import (
     BookingCancelledOut,
+    BookingCreatedOut,
     BookingDetailOut,
     BookingIn,
     BookingOut,
     CancelIn,
     ErrorOut,
     PassErrorOut,
+    RepeatIn,
     RescheduleIn,
+    SeriesUnavailableOut,
     SlotTakenOut,
     ValidationErrorOut,
     isoformat_in,
@@ -29,15 +34,21 @@ from api.schemas import (
 from booking.credits import credit_state
 from booking.emails import manage_url
 from booking.intake import clean_answers
+from booking.invites import series_manage_url
 from booking.location import place_of
 from booking.models import Booking, BookingEvent
 from booking.services import (
+    Booker,
     BookingError,
     IdempotencyConflict,
+    PolicyViolation,
+    SeriesCreated,
+    SeriesUnavailable,
     SlotUnavailable,
     booking_cancel,
     booking_create,
     booking_reschedule,
+    booking_series_create,
     client_cancel_problem,
     client_reschedule_problem,
     request_fingerprint,
@@ -104,9 +115,9 @@ def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Statu
     response={
         422: ValidationErrorOut,
         400: ErrorOut,
-        201: BookingOut,
+        201: BookingCreatedOut,
         403: ErrorOut,
-        409: SlotTakenOut | PassErrorOut | ErrorOut,
+        409: SlotTakenOut | SeriesUnavailableOut | PassErrorOut | ErrorOut,
         429: ErrorOut,
     },
     summary="Book a free slot (send an Idempotency-Key header to make retries safe)",
@@ -117,7 +128,12 @@ def _taken(offering: Offering, booking_start: datetime, zone: ZoneInfo) -> Statu
         "With `pass` (a package pass's token, for the same email address), one of its sessions pays "
         'for the call, in the same transaction: 409 with `"code": "pass_exhausted"` or '
         '`"pass_expired"` when it can\'t, and nothing is booked; a pass that does not cover the '
-        "offering, or an offering bookable with a package only booked without one, is a 422 on `pass`."
+        "offering, or an offering bookable with a package only booked without one, is a 422 on `pass`.\n\n"
+        'With `repeat` (`{"interval_weeks": 1, "count": 6}`), a standing series: every call at the '
+        "same wall-clock time in the coach's zone, each a booking of its own with its own reminders, "
+        'all in one transaction: 409 with `"unavailable": [dates]` when any can\'t be booked, or the '
+        "free ones with `skip_unavailable`; with a pass, one session per call, all up front. The 201 "
+        "describes the first call and adds `series`."
     ),
 )
 def create_booking(request: HttpRequest, payload: BookingIn):
@@ -143,6 +159,17 @@ def create_booking(request: HttpRequest, payload: BookingIn):
     user = request.user if request.user.is_authenticated else None
     if user is not None and not csrf_passes(request):
         return Status(HTTPStatus.FORBIDDEN, {"detail": CSRF_REFUSED})
+    if payload.repeat is not None:
+        return _create_series(
+            request,
+            payload,
+            payload.repeat,
+            offering,
+            user=user,
+            client_pass=client_pass,
+            key=key,
+            answers=answers,
+        )
     try:
         result = booking_create(
             offering=offering,
@@ -163,9 +190,7 @@ def create_booking(request: HttpRequest, payload: BookingIn):
             fingerprint=request_fingerprint(
                 payload.model_dump(
                     mode="json",
-                    exclude={
-                        name for name in ("join_community", "phone", "pass_") if not getattr(payload, name)
-                    },
+                    exclude={name for name in _OPTIONAL if not getattr(payload, name)},
                 )
             ),
             join_community=payload.join_community,
@@ -181,6 +206,88 @@ def create_booking(request: HttpRequest, payload: BookingIn):
             return Status(HTTPStatus.CONFLICT, {"detail": exc.message, "code": exc.code})
         raise _pass_field_error(exc.message) from exc
     return Status(HTTPStatus.CREATED, _out(result.booking))
+
+
+# Left out of the fingerprint while unset, so that a retry of an older client's body matches.
+_OPTIONAL = ("join_community", "phone", "pass_", "repeat", "skip_unavailable")
+
+
+def _create_series(
+    request: HttpRequest,
+    payload: BookingIn,
+    repeat: RepeatIn,
+    offering: Offering,
+    *,
+    user: User | None,
+    client_pass: Pass | None,
+    key: str | None,
+    answers: dict[str, Any],
+) -> Status:
+    """``create_booking`` with ``repeat``: the series, or why it can't be booked."""
+    try:
+        made = booking_series_create(
+            offering=offering,
+            start=payload.start,
+            interval_weeks=repeat.interval_weeks,
+            count=repeat.count,
+            skip_unavailable=payload.skip_unavailable,
+            booker=Booker(
+                name=payload.name,
+                email=user.email if user is not None else payload.email,
+                time_zone=payload.timezone,
+                locale=locale_from_request(request),
+                phone=payload.phone if offering.asks_phone else "",
+                answers=answers,
+                note=payload.note,
+                user=user,
+                client_pass=client_pass,
+            ),
+            idempotency_key=f"api:{key}" if key else None,
+            fingerprint=request_fingerprint(
+                payload.model_dump(
+                    mode="json", exclude={name for name in _OPTIONAL if not getattr(payload, name)}
+                )
+            ),
+        )
+    except IdempotencyConflict as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    except SeriesUnavailable as exc:
+        return Status(
+            HTTPStatus.CONFLICT,
+            {"detail": exc.message, "unavailable": [day.isoformat() for day in exc.dates]},
+        )
+    except SlotUnavailable as exc:
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    except PolicyViolation as exc:
+        raise field_error("body", "repeat", exc.message) from exc
+    except PassError as exc:
+        if exc.status == HTTPStatus.CONFLICT:
+            return Status(HTTPStatus.CONFLICT, {"detail": exc.message, "code": exc.code})
+        raise _pass_field_error(exc.message) from exc
+    return Status(HTTPStatus.CREATED, _series_out(made))
+
+
+def _series_out(made: SeriesCreated) -> dict[str, Any]:
+    first = made.bookings[0]
+    zone = ZoneInfo(first.client_time_zone)
+    return {
+        **_out(first),
+        "series": {
+            "reference": made.series.reference,
+            "manage_url": series_manage_url(made.series),
+            "interval_weeks": made.series.interval_weeks,
+            "occurrences": [
+                {
+                    "reference": b.reference,
+                    "start": isoformat_in(b.start, zone),
+                    "end": isoformat_in(b.end, zone),
+                    "manage_url": manage_url(b),
+                }
+                for b in made.bookings
+            ],
+            "skipped": [day.isoformat() for day in made.skipped],
+        },
+    }
 
 
 def _booking_or_404(request: HttpRequest, token: str) -> Booking:

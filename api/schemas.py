@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StrictBool, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from common.display import EARLIEST_YEAR, LATEST_YEAR, year_in_range
 from common.timezones import is_valid_timezone
@@ -150,6 +158,16 @@ class SlotsOut(Schema):
     slots: list[SlotOut]
 
 
+class RepeatIn(Schema):
+    """A standing series: the same wall-clock time in the coach's zone, every ``interval_weeks``
+    weeks, ``count`` calls (the first at ``start``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interval_weeks: StrictInt = Field(default=1, ge=1, le=4, description="1 for every week, up to 4")
+    count: StrictInt = Field(ge=2, le=52, description="How many calls, the first included: 2 to 52")
+
+
 class BookingIn(Schema):
     coach: Text = Field(min_length=1, max_length=60, description="The coach's slug")
     offering: Text = Field(min_length=1, max_length=60, description="The offering's slug")
@@ -180,6 +198,15 @@ class BookingIn(Schema):
         max_length=PASS_TOKEN_MAX_LENGTH,
         description="A package pass's token (from its link): one of its sessions pays for this call. "
         "Needed when the offering is bookable with a package only.",
+    )
+
+    repeat: RepeatIn | None = Field(
+        default=None,
+        description="Book a standing series instead of one call: every occurrence is a booking of its "
+        "own, all booked or none (409 with `unavailable`), or the free ones with `skip_unavailable`",
+    )
+    skip_unavailable: StrictBool = Field(
+        default=False, description="With `repeat`: book the free dates and leave the others out"
     )
 
     @field_validator("name")
@@ -223,6 +250,36 @@ class BookingOut(Schema):
     end: str
     manage_url: str
     ics_url: str
+
+
+class OccurrenceOut(Schema):
+    reference: str = Field(description="The call's own booking reference")
+    start: str
+    end: str
+    manage_url: str = Field(description="The call's own link: move or cancel this one")
+
+
+class SeriesOut(Schema):
+    reference: str
+    manage_url: str = Field(description="The series' link: its calls, cancel from one on, its invite")
+    interval_weeks: int
+    occurrences: list[OccurrenceOut]
+    skipped: list[str] = Field(
+        description="Dates left out with `skip_unavailable` (YYYY-MM-DD, the coach's zone)"
+    )
+
+
+class BookingCreatedOut(BookingOut):
+    series: SeriesOut | None = Field(
+        default=None, description="With `repeat`: the series (the fields above are its first call)"
+    )
+
+
+class SeriesUnavailableOut(Schema):
+    detail: str
+    unavailable: list[str] = Field(
+        description="The dates that can't be booked (YYYY-MM-DD, the coach's zone)"
+    )
 
 
 class BookingCancelledOut(BookingOut):

@@ -24,7 +24,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, 
 from booking.location import meeting_url, place_of
 from booking.models import Booking, BookingSeries
 from booking.series import occurrence_local
-from booking.tokens import manage_token
+from booking.tokens import manage_token, series_manage_token
 from coaching.models import Offering
 from common.validators import clean_address, clean_line, clean_text
 
@@ -48,6 +48,11 @@ CALENDAR_TYPE = "text/calendar; charset=utf-8"
 def manage_url(booking: Booking) -> str:
     """The client's link to see, move or cancel the booking (no login needed)."""
     return f"{settings.SITE_URL}/b/{manage_token(booking)}/"
+
+
+def series_manage_url(series: BookingSeries) -> str:
+    """The client's link to a standing series: its calls, cancel from one on, its invite."""
+    return f"{settings.SITE_URL}/s/{series_manage_token(series)}/"
 
 
 def dashboard_url(booking: Booking) -> str:

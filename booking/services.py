@@ -93,6 +93,7 @@ class SeriesCreated:
     bookings: list[Booking]
     # The dates left out with ``skip_unavailable`` (the invite's EXDATEs).
     skipped: list[date]
+    created: bool = True
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,8 @@ def booking_series_create(
     count: int,
     booker: Booker,
     skip_unavailable: bool = False,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
     now: datetime | None = None,
 ) -> SeriesCreated:
     """Book a standing series: ``count`` calls every ``interval_weeks`` weeks from ``start``
@@ -319,6 +322,7 @@ def booking_series_create(
     transaction under the coach's lock: all of them or SeriesUnavailable naming the dates
     that can't be booked; with ``skip_unavailable``, the free ones (SeriesUnavailable only
     when none is). With ``booker.client_pass``, one credit per occurrence, all up front.
+    An ``idempotency_key`` works as for ``booking_create``: a retry answers the same series.
     """
     now = now or timezone.now()
     if timezone.is_naive(start):
@@ -334,12 +338,22 @@ def booking_series_create(
         raise PolicyViolation("This call needs the coach's approval: book one call at a time.")
     zone = offering.coach.zone
     dates = series_dates.occurrences(start, zone=zone, interval_weeks=interval_weeks, count=count)
+    scope = idempotency_scope(client=booker.user, client_email=booker.email, offering=offering)
+    if idempotency_key:
+        replay = _replay(scope, idempotency_key, fingerprint, now=now)
+        if replay is not None:
+            return _series_replayed(replay.booking, dates)
     credits.check_pass(
         client_pass=booker.client_pass, offering=offering, start=start, client_email=booker.email
     )
     try:
         with transaction.atomic(), _endpoints_read_once():
             _lock_coach(offering.coach_id)
+            if idempotency_key:
+                replay = _replay(scope, idempotency_key, fingerprint, now=now)
+                if replay is not None:
+                    return _series_replayed(replay.booking, dates)
+                IdempotencyKey.objects.filter(scope=scope, key=idempotency_key, expires_at__lte=now).delete()
             free = offering_free_among(
                 offering=offering, starts=[o.start for o in dates if o.start is not None], now=now
             )
@@ -378,11 +392,35 @@ def booking_series_create(
                 )
                 for n, occurrence in enumerate(o for o in bookable if o.start is not None)
             ]
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    scope=scope,
+                    key=idempotency_key,
+                    fingerprint=fingerprint or "",
+                    booking=bookings[0],
+                    expires_at=now + IDEMPOTENCY_TTL,
+                )
     except IntegrityError as exc:
         if _is_overlap(exc):
             raise SlotUnavailable() from exc
+        if idempotency_key:
+            replay = _replay(scope, idempotency_key, fingerprint, now=now)
+            if replay is not None:
+                return _series_replayed(replay.booking, dates)
         raise
     return SeriesCreated(series=series, bookings=bookings, skipped=skipped)
+
+
+def _series_replayed(first: Booking, dates: list[series_dates.Occurrence]) -> SeriesCreated:
+    """The answer a retry gets: the series its key made (``first`` is its first call)."""
+    series = first.series
+    if series is None:
+        raise IdempotencyConflict()  # the key made a single booking: another request
+    bookings = list(series.occurrences.order_by("series_index"))
+    held = {b.series_index for b in bookings}
+    return SeriesCreated(
+        series=series, bookings=bookings, skipped=[o.day for o in dates if o.index not in held], created=False
+    )
 
 
 def booking_series_cancel_from(

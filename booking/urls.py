@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from booking.views import agenda, calendars, client, coach, feeds, manage, public, webhooks
+from booking.views import agenda, calendars, client, coach, feeds, manage, public, series, webhooks
 
 # /b/<token>/...: the client's manage link (the token is the secret).
 manage_urlpatterns = [
@@ -13,6 +13,13 @@ manage_urlpatterns = [
     path("<str:token>/cancel/", manage.manage_cancel, name="booking_manage_cancel"),
     path("<str:token>/reschedule/", manage.manage_reschedule, name="booking_manage_reschedule"),
     path("<str:token>/invite.ics", manage.invite_ics, name="booking_invite_ics"),
+]
+
+# /s/<token>/...: a standing series' own link (the token is the secret).
+series_urlpatterns = [
+    path("<str:token>/", series.series_manage, name="series_manage"),
+    path("<str:token>/cancel/", series.series_cancel, name="series_cancel"),
+    path("<str:token>/invite.ics", series.series_invite_ics, name="series_invite_ics"),
 ]
 
 # /feeds/...: calendar subscriptions.
