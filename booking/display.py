@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 from urllib.parse import urlencode
@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking import credits
+from booking import series as series_dates
 from booking.forms import iso_utc
 from booking.models import Booking
-from booking.slots import next_free_slots, offering_free_slots
+from booking.slots import next_free_slots, offering_free_among, offering_free_slots
 from booking.tokens import client_feed_token, coach_feed_token, manage_token
 from coaching.availability import local_day_bounds
 from coaching.models import Coach, Offering
@@ -220,6 +221,44 @@ def alternatives(
         }
         for slot in found
     ]
+
+
+@dataclass(frozen=True)
+class SeriesDate:
+    """One date of a series the client is about to book, as the review lists it."""
+
+    label: str  # the day and time in the client's zone, or the day alone when it has no time
+    iso: str
+    free: bool
+    other_time: bool  # another wall-clock time for the client than the first date's
+
+
+def series_review(
+    offering: Offering, *, start: datetime, interval_weeks: int, count: int, zone_name: str, now: datetime
+) -> list[SeriesDate]:
+    """The dates of the series asked for, which are free now, and which fall at another time
+    for the client (their zone and the coach's change DST on different dates)."""
+    coach_zone, zone = offering.coach.zone, ZoneInfo(zone_name)
+    dates = series_dates.occurrences(start, zone=coach_zone, interval_weeks=interval_weeks, count=count)
+    free = offering_free_among(
+        offering=offering, starts=[o.start for o in dates if o.start is not None], now=now
+    )
+    moved = {o.index for o in series_dates.other_time_for_client(dates, zone)}
+    rows = []
+    for occurrence in dates:
+        if occurrence.start is None:  # a time the coach's clocks skip that day
+            rows.append(SeriesDate(day_label(occurrence.day), occurrence.day.isoformat(), False, False))
+            continue
+        local = occurrence.start.astimezone(zone)
+        rows.append(
+            SeriesDate(
+                label=f"{day_label(local.date())}, {time_label(occurrence.start, zone)}",
+                iso=local.isoformat(),
+                free=occurrence.start.astimezone(UTC) in free,
+                other_time=occurrence.index in moved,
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True)

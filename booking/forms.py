@@ -16,6 +16,7 @@ from django.core.validators import RegexValidator
 from accounts.models import User
 from booking import intake
 from booking.models import Booking
+from booking.series import MAX_OCCURRENCES
 from coaching.models import Offering
 from common.display import year_in_range
 from common.forms import Form
@@ -140,6 +141,32 @@ class BookingForm(Form):
         error_messages={"invalid_choice": "That package can't be used here. Pick one of the choices."},
     )
 
+    # A standing series (booking/series.py): the client reviews its dates before booking.
+    repeat = forms.ChoiceField(
+        label="Repeat",
+        required=False,
+        choices=(("", "Just this call"), ("1", "Every week"), ("2", "Every 2 weeks")),
+        widget=forms.RadioSelect,
+        initial="",
+    )
+    repeat_count = forms.IntegerField(
+        label="How many calls in all",
+        required=False,
+        min_value=2,
+        max_value=MAX_OCCURRENCES,
+        initial=6,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "min_value": "A series has at least 2 calls.",
+            "max_value": f"A series has at most {MAX_OCCURRENCES} calls.",
+        },
+    )
+    skip_unavailable = forms.BooleanField(
+        required=False, label="Book the free dates and leave out the ones that aren't"
+    )
+    # The series the client saw listed ("interval:count:start"): booking waits for a review.
+    series_reviewed = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+
     def __init__(
         self,
         *args: Any,
@@ -168,6 +195,10 @@ class BookingForm(Form):
             del self.fields["join_community"]
         if not offering.asks_phone:
             del self.fields["phone"]
+        if offering.requires_approval:
+            # A series is not offered for calls the coach approves one by one.
+            for name in ("repeat", "repeat_count", "skip_unavailable", "series_reviewed"):
+                del self.fields[name]
         self.questions = intake.questions(offering)
         if user is not None and user.is_authenticated:
             # A signed-in client books under their account's address.
@@ -204,11 +235,21 @@ class BookingForm(Form):
         )
 
     @property
+    def series_key(self) -> str:
+        """ "interval:count:start" of the series asked for, "" for one call (valid forms only)."""
+        data = self.cleaned_data
+        if not data.get("repeat"):
+            return ""
+        return f"{data['repeat']}:{data['repeat_count']}:{data['start'].isoformat()}"
+
+    @property
     def question_fields(self) -> list[forms.BoundField]:
         return [self[question["key"]] for question in self.questions]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if cleaned.get("repeat") and not cleaned.get("repeat_count") and "repeat_count" not in self.errors:
+            self.add_error("repeat_count", f"Say how many calls in all: 2 to {MAX_OCCURRENCES}.")
         raw = {q["key"]: cleaned[q["key"]] for q in self.questions if q["key"] in cleaned}
         if len(raw) == len(self.questions):
             try:
@@ -232,6 +273,11 @@ class BookingForm(Form):
             "phone": data.get("phone", ""),
             # A different package for the same form token is a different request.
             **({"pass": data["use_pass"]} if data.get("use_pass") else {}),
+            **(
+                {"series": self.series_key, "skip": bool(data.get("skip_unavailable"))}
+                if self.series_key
+                else {}
+            ),
         }
 
 

@@ -27,7 +27,7 @@ from booking.emails import Recipient, credit_line
 from booking.forms import CancelForm
 from booking.models import Booking, BookingEvent
 from booking.services import BookingError, booking_cancel, client_cancel_problem, client_reschedule_problem
-from booking.tokens import booking_for_manage_token
+from booking.tokens import booking_for_manage_token, series_manage_token
 from booking.views.reschedule import RescheduleSide, reschedule_flow
 from common.display import CallTime, moment_label
 from common.ratelimit import manage_lookup_throttle, too_many_requests
@@ -77,6 +77,10 @@ def _booking_context(request: HttpRequest, booking: Booking, token: str) -> dict
         "policy": policy_lines(
             booking.offering, start=booking.start, zone_name=booking.client_time_zone, booking=booking
         ),
+        # One call of a standing series: the way back to all of them.
+        "series_path": reverse("series_manage", kwargs={"token": series_manage_token(booking.series)})
+        if booking.series_id
+        else "",
     }
 
 

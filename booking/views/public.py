@@ -14,6 +14,7 @@ from http import HTTPStatus
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,14 +27,17 @@ from booking import display
 from booking.display import offering_cards, picker_context, policy_lines, with_query
 from booking.forms import BookingForm, new_form_token, parse_start
 from booking.services import (
+    Booker,
     BookingError,
     IdempotencyConflict,
+    SeriesUnavailable,
     SlotUnavailable,
     booking_create,
+    booking_series_create,
     request_fingerprint,
 )
 from booking.slots import offering_slot_is_free
-from booking.tokens import manage_token
+from booking.tokens import manage_token, series_manage_token
 from coaching.models import Offering
 from coaching.selectors import coach_get_public, offering_bookable_get
 from common.display import CallTime, visitor_zone
@@ -259,11 +263,16 @@ def _render_booking_form(
     problem: str = "",
     alternatives: list[dict[str, str]] | None = None,
     offer: PassOffer | None = None,
+    review: list[display.SeriesDate] | None = None,
     status: int = HTTPStatus.OK,
 ) -> HttpResponse:
     coach = offering.coach
     offer = offer or PassOffer()
     context = {
+        # A series asked for: its dates to review before it is booked.
+        "review": review or [],
+        "review_free": sum(1 for row in review or [] if row.free),
+        "review_taken": sum(1 for row in review or [] if not row.free),
         "coach": coach,
         "offering": offering,
         "form": form,
@@ -375,6 +384,10 @@ def _book_post(request: HttpRequest, *, offering: Offering, user: User | None, n
         )
     data = form.cleaned_data
     client_pass = offer.by_token.get(data.get("use_pass") or "")
+    if form.series_key:
+        return _book_series(
+            request, form, offer=offer, client_pass=client_pass, user=user, render_form=render_form
+        )
     try:
         result = booking_create(
             offering=offering,
@@ -426,6 +439,72 @@ def _book_post(request: HttpRequest, *, offering: Offering, user: User | None, n
     if user is not None:
         remember_zone(user=user, name=data["time_zone"])
     return redirect("booking_confirmed", token=manage_token(result.booking))
+
+
+def _book_series(
+    request: HttpRequest,
+    form: BookingForm,
+    *,
+    offer: PassOffer,
+    client_pass: Pass | None,
+    user: User | None,
+    render_form: dict[str, Any],
+) -> HttpResponse:
+    """A series: first the review of its dates (free, taken, at another time for the client),
+    then, sent again unchanged, the booking of all of them (or the free ones, if ticked)."""
+    data = form.cleaned_data
+    offering, now, zone_name = render_form["offering"], render_form["now"], render_form["zone_name"]
+    review = display.series_review(
+        offering,
+        start=data["start"],
+        interval_weeks=int(data["repeat"]),
+        count=data["repeat_count"],
+        zone_name=zone_name,
+        now=now,
+    )
+    again = partial(_render_booking_form, offer=offer, review=review, **render_form)
+    if data.get("series_reviewed") != form.series_key:
+        form.data = form.data.copy()
+        form.data["series_reviewed"] = form.series_key
+        return again(form=form)
+    try:
+        made = booking_series_create(
+            offering=offering,
+            start=data["start"],
+            interval_weeks=int(data["repeat"]),
+            count=data["repeat_count"],
+            skip_unavailable=bool(data.get("skip_unavailable")),
+            booker=Booker(
+                name=data["name"],
+                email=data["email"],
+                time_zone=data["time_zone"],
+                locale=locale_from_request(request),
+                phone=data.get("phone", ""),
+                answers=data.get("answers", {}),
+                note=data["note"],
+                user=user,
+                client_pass=client_pass,
+            ),
+            idempotency_key=f"form:{data['form_token']}",
+            fingerprint=request_fingerprint(form.fingerprint_payload()),
+            now=now,
+        )
+    except PassError as exc:
+        return _pass_problem(form, exc, client_pass=client_pass, user=user, **render_form)
+    except SeriesUnavailable:
+        return again(
+            form=_with_new_token(form),
+            problem="Some of these dates aren't free: tick “book the free dates” below, or pick another time.",
+            status=HTTPStatus.CONFLICT,
+        )
+    except BookingError as exc:
+        return again(form=_with_new_token(form), problem=exc.message, status=HTTPStatus.CONFLICT)
+    if user is not None:
+        remember_zone(user=user, name=data["time_zone"])
+    messages.success(
+        request, f"Booked: {len(made.bookings)} calls. The confirmation with every date is on its way."
+    )
+    return redirect("series_manage", token=series_manage_token(made.series))
 
 
 def _pass_problem(
