@@ -21,6 +21,7 @@ from booking.services import (
     SeriesUnavailable,
     SlotUnavailable,
     booking_create,
+    booking_series_cancel_from,
     booking_series_create,
     client_bookings_forget,
 )
@@ -208,3 +209,19 @@ def test_a_deleted_account_leaves_no_name_or_working_link_on_its_series(weekly: 
     assert "grace" not in made.series.client_email
     assert series_for_manage_token(old_link) is None
     assert set(Booking.objects.values_list("status", flat=True)) == {Booking.Status.CANCELLED}
+
+
+@pytest.mark.django_db
+def test_cancelling_the_rest_in_time_gives_their_credits_back(weekly: Offering) -> None:
+    package = practice.package_save(
+        coach=weekly.coach, name="Three calls", sessions=3, offerings=[weekly], validity_days=90
+    )
+    client_pass = practice.pass_grant(package=package, client_email="grace@example.com", client_name="Grace")
+    made = booking_series_create(
+        offering=weekly, start=FIRST, interval_weeks=1, count=3, booker=grace(client_pass=client_pass)
+    )
+    booking_series_cancel_from(series=made.series, from_index=1, by="client", now=NOW)
+    client_pass.refresh_from_db()
+    assert client_pass.remaining == 2
+    kinds = sorted(PassEntry.objects.filter(pass_obj=client_pass).values_list("kind", flat=True))
+    assert kinds == ["grant", "return", "return", "use", "use", "use"]

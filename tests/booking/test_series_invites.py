@@ -12,9 +12,16 @@ import recurring_ical_events
 import vobject
 from icalendar import Calendar
 
-from booking.invites import current_method, invite_bytes, series_calendar, series_uid
-from booking.models import Booking
-from booking.services import Booker, booking_cancel, booking_create, booking_reschedule, booking_series_create
+from booking.invites import current_method, invite_bytes, series_calendar, series_invite, series_uid
+from booking.models import Booking, BookingSeries
+from booking.services import (
+    Booker,
+    booking_cancel,
+    booking_create,
+    booking_reschedule,
+    booking_series_cancel_from,
+    booking_series_create,
+)
 from coaching.models import Offering
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -152,12 +159,15 @@ class CalendarApp:
         if method == "REQUEST":
             self.request = ics
             self.cancelled = set()
+        elif not recurrence_ids:
+            self.request = None  # the whole series is cancelled
         else:
             [recurrence_id] = recurrence_ids
             self.cancelled.add(recurrence_id.astimezone(UTC))
 
     def calls(self) -> list[datetime]:
-        assert self.request is not None
+        if self.request is None:
+            return []
         if self.parser == "icalendar":
             events = recurring_ical_events.of(Calendar.from_ical(self.request)).between(*WINDOW)
             kept = [e for e in events if e["RECURRENCE-ID"].dt.astimezone(UTC) not in self.cancelled]
@@ -199,3 +209,22 @@ def test_the_invite_life_applied_in_order_ends_with_exactly_the_server_s_calls(w
     send(cancelled)
     assert len(server_calls()) == 3
     assert [app.calls() for app in apps] == [server_calls()] * 2
+
+    # Cancel the rest from 23 March on: the rule is shortened and sent again.
+    booking_series_cancel_from(series=made.series, from_index=3, by="client", now=NOW)
+    series = BookingSeries.objects.get(pk=made.series.pk)
+    method, ics = series_invite(series, now=NOW)
+    assert method == "REQUEST"
+    for app in apps:
+        app.receive(ics)
+    assert len(server_calls()) == 2
+    assert [app.calls() for app in apps] == [server_calls()] * 2
+
+    # And from the first: the series' own CANCEL empties both calendars.
+    booking_series_cancel_from(series=series, from_index=0, by="client", now=NOW)
+    method, ics = series_invite(BookingSeries.objects.get(pk=series.pk), now=NOW)
+    assert method == "CANCEL"
+    for app in apps:
+        app.receive(ics)
+    assert server_calls() == []
+    assert [app.calls() for app in apps] == [[], []]
