@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vDuration, vText
 
 from booking.location import meeting_url, place_of
 from booking.models import Booking, BookingSeries
@@ -294,6 +294,46 @@ def occurrence_cancel_calendar(booking: Booking, *, now: datetime, audience: Aud
     return calendar
 
 
+def _as_master(event: Event, series: BookingSeries) -> Event:
+    """``event`` (built for one of the series' calls) as the series' master: its UID and
+    SEQUENCE, at the first date's original time in the series' zone."""
+    for name in ("uid", "sequence", "dtstart", "dtend"):
+        del event[name]
+    event.add("uid", series_uid(series))
+    event.add("sequence", series.sequence)
+    start = series_original_start(series, 0)
+    event.add("dtstart", start)
+    event.add("dtend", start + series.offering.duration)
+    return event
+
+
+def _series_components(
+    series: BookingSeries, calls: Iterable[Booking], *, now: datetime, audience: Audience, with_people: bool
+) -> list[Component]:
+    """The VTIMEZONE, the master VEVENT (its RRULE and EXDATEs; STATUS:CANCELLED once no call
+    is left) and an override per call moved off its date's time."""
+    calls = list(calls)
+    held = {b.series_index: b for b in calls if b.status not in CANCELLED_STATUSES}
+    first = held[min(held)] if held else calls[0]
+    master = _as_master(
+        _event(first, now=now, audience=audience, cancelled=not held, with_people=with_people), series
+    )
+    master.add("rrule", {"FREQ": "WEEKLY", "INTERVAL": series.interval_weeks, "COUNT": series.count})
+    missing = [series_original_start(series, i) for i in range(series.count) if i not in held]
+    if held and missing:
+        master.add("exdate", missing)
+    if held and with_people:
+        master.add_component(_alarm(first, audience=audience))
+    components: list[Component] = [_series_timezone(series), master]
+    for index, booking in sorted(held.items()):
+        original = series_original_start(series, index)
+        if booking.start == original and booking.end == original + series.offering.duration:
+            continue
+        override = _event(booking, now=now, audience=audience, cancelled=False, with_people=with_people)
+        components.append(_as_occurrence(override, booking, series))
+    return components
+
+
 def series_calendar(
     series: BookingSeries, occurrences: Iterable[Booking], *, now: datetime, audience: Audience = "client"
 ) -> Calendar:
@@ -302,32 +342,12 @@ def series_calendar(
     VTIMEZONE), then an override (same UID, ``RECURRENCE-ID``) for each call moved off its
     date's time. ``occurrences``: the series' bookings with ``coach``, ``coach.user`` and
     ``offering`` loaded; cancelled and declined ones count as dates without a call."""
-    held = {b.series_index: b for b in occurrences if b.status not in CANCELLED_STATUSES}
-    if not held:
+    occurrences = list(occurrences)
+    if all(b.status in CANCELLED_STATUSES for b in occurrences):
         raise ValueError("a series without a call left has no REQUEST: cancel it instead")
-    first = held[min(held)]
     calendar = _calendar(method="REQUEST")
-    calendar.add_component(_series_timezone(series))
-    master = _event(first, now=now, audience=audience, cancelled=False, with_people=True)
-    for name in ("uid", "sequence", "dtstart", "dtend"):
-        del master[name]
-    master.add("uid", series_uid(series))
-    master.add("sequence", series.sequence)
-    start = series_original_start(series, 0)
-    master.add("dtstart", start)
-    master.add("dtend", start + series.offering.duration)
-    master.add("rrule", {"FREQ": "WEEKLY", "INTERVAL": series.interval_weeks, "COUNT": series.count})
-    missing = [series_original_start(series, i) for i in range(series.count) if i not in held]
-    if missing:
-        master.add("exdate", missing)
-    master.add_component(_alarm(first, audience=audience))
-    calendar.add_component(master)
-    for index, booking in sorted(held.items()):
-        original = series_original_start(series, index)
-        if booking.start == original and booking.end == original + series.offering.duration:
-            continue
-        override = _event(booking, now=now, audience=audience, cancelled=False, with_people=True)
-        calendar.add_component(_as_occurrence(override, booking, series))
+    for component in _series_components(series, occurrences, now=now, audience=audience, with_people=True):
+        calendar.add_component(component)
     return calendar
 
 
@@ -340,16 +360,8 @@ def series_invite(
     if any(b.status not in CANCELLED_STATUSES for b in calls):
         return "REQUEST", series_calendar(series, calls, now=now, audience=audience).to_ical()
     calendar = _calendar(method="CANCEL")
-    calendar.add_component(_series_timezone(series))
-    event = _event(calls[0], now=now, audience=audience, cancelled=True, with_people=True)
-    for name in ("uid", "sequence", "dtstart", "dtend"):
-        del event[name]
-    event.add("uid", series_uid(series))
-    event.add("sequence", series.sequence)
-    start = series_original_start(series, 0)
-    event.add("dtstart", start)
-    event.add("dtend", start + series.offering.duration)
-    calendar.add_component(event)
+    for component in _series_components(series, calls, now=now, audience=audience, with_people=True):
+        calendar.add_component(component)
     return "CANCEL", calendar.to_ical()
 
 
@@ -370,7 +382,18 @@ def feed_bytes(bookings: Iterable[Booking], *, audience: Audience, name: str, no
     calendar.add("name", vText(name))
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
+    series_seen: set[int] = set()
     for booking in bookings:
+        if booking.series_id is not None:
+            # A series' calls are its master and overrides, as in its invite (one UID).
+            if booking.series_id not in series_seen:
+                series_seen.add(booking.series_id)
+                calls = series_calls(booking.series)
+                for component in _series_components(
+                    booking.series, calls, now=now, audience=audience, with_people=False
+                ):
+                    calendar.add_component(component)
+            continue
         calendar.add_component(
             _event(
                 booking,

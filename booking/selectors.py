@@ -185,7 +185,7 @@ def feed_stats(bookings: QuerySet[Booking]) -> dict[str, Any]:
 
 def feed_rows(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
     """A feed's bookings in order, with what their events show: one query."""
-    return bookings.select_related("offering", "coach").order_by("start", "pk")
+    return bookings.select_related("offering", "coach", "series").order_by("start", "pk")
 
 
 # ---------------------------------------------------------------------------

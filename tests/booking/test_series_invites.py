@@ -12,8 +12,16 @@ import recurring_ical_events
 import vobject
 from icalendar import Calendar
 
-from booking.invites import current_method, invite_bytes, series_calendar, series_invite, series_uid
+from booking.invites import (
+    current_method,
+    feed_bytes,
+    invite_bytes,
+    series_calendar,
+    series_invite,
+    series_uid,
+)
 from booking.models import Booking, BookingSeries
+from booking.selectors import feed_rows
 from booking.services import (
     Booker,
     booking_cancel,
@@ -228,3 +236,20 @@ def test_the_invite_life_applied_in_order_ends_with_exactly_the_server_s_calls(w
         app.receive(ics)
     assert server_calls() == []
     assert [app.calls() for app in apps] == [[], []]
+
+
+def test_a_feed_shows_a_series_as_its_invite_does(weekly: Offering) -> None:
+    """One master with its RRULE and an override for the moved call, without people or alarms."""
+    made = book_series(weekly, count=4)
+    booking_reschedule(
+        booking=made.bookings[1], new_start=made.bookings[1].start + timedelta(hours=2), by="client", now=NOW
+    )
+    booking_cancel(booking=made.bookings[3], by="client", now=NOW)
+    ics = feed_bytes(feed_rows(Booking.objects.all()), audience="coach", name="Ada's calls", now=NOW)
+    calendar = Calendar.from_ical(ics)
+    events = calendar.walk("VEVENT")
+    assert len(events) == 2 and {str(e["UID"]) for e in events} == {series_uid(made.series)}
+    assert "ATTENDEE" not in ics.decode() and "VALARM" not in ics.decode()
+    expected = sorted(Booking.objects.filter(status="confirmed").values_list("start", flat=True))
+    assert expanded_by_icalendar(ics) == expected
+    assert expanded_by_vobject(ics) == expected
