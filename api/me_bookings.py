@@ -195,6 +195,18 @@ def cancel_booking(request: HttpRequest, reference: str, payload: ReasonIn | Non
 
 
 @router.post(
+    "/{reference}/cancel-rest",
+    response=WRITE_BODY,
+    summary="Cancel a call of a series and its later calls (with a reason)",
+    description="The client gets one email with the shortened series for their calendar; earlier calls stay.",
+    openapi_extra=conflict("This call is not part of a series."),
+    by_alias=True,
+)
+def cancel_rest_of_series(request: HttpRequest, reference: str, payload: ReasonIn | None = None):
+    return _act(request, reference, "cancel-rest", payload.reason if payload else "")
+
+
+@router.post(
     "/{reference}/no-show",
     response=WRITE_ONE,
     summary="Mark a call that has started a no-show",

@@ -41,6 +41,7 @@ EXAMPLE_BOOKING = {
     },
     "pass": "PS-4K8M2QXR",
     "credit": "used",
+    "series": None,
     "reschedule_count": 0,
     "cancel_reason": "",
     "cancelled_by": "",
@@ -106,6 +107,11 @@ class CoachLocationOut(Schema):
     text: str = Field(description="One line: the link, the phone number or the address")
 
 
+class SeriesRefOut(Schema):
+    reference: str = Field(description="The standing series this call belongs to")
+    index: int = Field(description="Which of its calls: 0 for the first")
+
+
 class CoachBookingOut(Schema):
     model_config = {"json_schema_extra": {"examples": [EXAMPLE_BOOKING]}}
 
@@ -124,6 +130,10 @@ class CoachBookingOut(Schema):
     )
     credit: Literal["used", "returned", "forfeited"] | None = Field(
         description="What became of the pass's session: used, returned (given back) or forfeited; null without a pass"
+    )
+    series: SeriesRefOut | None = Field(
+        default=None,
+        description="Set for a call of a standing series (cancel-rest cancels it and the later ones)",
     )
     reschedule_count: int = Field(description="How often the client moved the call")
     cancel_reason: str

@@ -45,6 +45,10 @@ def coach_booking_data(booking: Booking, *, credit: str | None = None) -> dict[s
         # The package session this booking uses, and what became of its credit.
         "pass": booking.client_pass.reference if booking.client_pass_id else None,
         "credit": credit or credit_state(booking) or None,
+        # One call of a standing series: which series, and which of its calls (0 for the first).
+        "series": {"reference": booking.series.reference, "index": booking.series_index}
+        if booking.series_id is not None and booking.series is not None
+        else None,
         "reschedule_count": booking.reschedule_count,
         "cancel_reason": booking.cancel_reason,
         "cancelled_by": booking.cancelled_by,

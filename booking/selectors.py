@@ -73,7 +73,7 @@ def coach_bookings(
     ``q`` finds the client by a part of their name or email, in any case. Upcoming calls leave
     out cancelled and declined ones unless ``status`` asks for exactly those.
     """
-    qs = Booking.objects.filter(coach=coach).select_related("offering")
+    qs = Booking.objects.filter(coach=coach).select_related("offering", "series")
     if status:
         qs = qs.filter(status=status)
     if offering_id is not None:
@@ -110,7 +110,7 @@ def coach_booking_get(*, coach: Coach, reference: str) -> Booking | None:
     """One of the coach's bookings by reference; None for anyone else's."""
     return (
         Booking.objects.filter(coach=coach, reference=reference)
-        .select_related("offering", "client_pass")
+        .select_related("offering", "client_pass", "series")
         .first()
     )
 

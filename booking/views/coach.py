@@ -31,11 +31,13 @@ from booking.forms import CancelForm, parse_start
 from booking.models import Booking, BookingEvent, Reminder
 from booking.services import (
     BookingError,
+    InvalidTransition,
     booking_approve,
     booking_cancel,
     booking_decline,
     booking_mark_outcome,
     booking_reset_manage_link,
+    booking_series_cancel_from,
 )
 from booking.views.reschedule import RescheduleSide, reschedule_flow
 from coaching.models import Coach
@@ -101,6 +103,16 @@ ACTIONS: dict[str, Action] = {
         "Marked no-show.",
         lambda booking, reason, now: booking_mark_outcome(booking=booking, outcome=Status.NO_SHOW, now=now),
     ),
+    "cancel-rest": Action(
+        "Cancel this call and the later ones of the series?",
+        "Their times become free again, and the client gets one email with the shortened series "
+        "for their calendar. The earlier calls stay.",
+        "Cancel these calls",
+        "Calls cancelled. The client has been told.",
+        lambda booking, reason, now: _cancel_rest(booking, reason, now),
+        asks_reason=True,
+        danger=True,
+    ),
     "new-link": Action(
         "Replace the client's link?",
         "The link in the client's emails stops working at once and they get a new one by email. "
@@ -113,6 +125,17 @@ ACTIONS: dict[str, Action] = {
 }
 
 
+def _cancel_rest(booking: Booking, reason: str, now: datetime) -> Booking:
+    """The coach cancels a series from this call on (every later call by the same rule)."""
+    series = booking.series
+    if series is None or booking.series_index is None:
+        raise InvalidTransition("This call is not part of a series.")
+    cancelled = booking_series_cancel_from(
+        series=series, from_index=booking.series_index, by=Actor.COACH, reason=reason, now=now
+    )
+    return next((call for call in cancelled if call.pk == booking.pk), cancelled[0])
+
+
 def available_actions(booking: Booking, now: datetime) -> list[str]:
     """The actions that make sense for the booking now (the services check again)."""
     actions = []
@@ -120,6 +143,8 @@ def available_actions(booking: Booking, now: datetime) -> list[str]:
         actions += ["approve", "decline"]
     if booking.is_active:
         actions += ["reschedule", "cancel", "new-link"]
+        if booking.series_id is not None and booking.start > now:
+            actions.append("cancel-rest")
     if booking.status in (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW) and booking.start <= now:
         if booking.status != Status.COMPLETED:
             actions.append("complete")
@@ -259,6 +284,12 @@ def booking_detail(request: HttpRequest, coach: Coach, reference: str) -> HttpRe
     context["history"] = _history(booking, coach.time_zone)
     context["reminders"] = _reminders(booking, coach.time_zone)
     context["reminders_failed"] = sum(1 for row in context["reminders"] if row["failed"])
+    if booking.series_id is not None:
+        # The other calls of its standing series, each to its own page.
+        context["series_rows"] = [
+            {"booking": call, "when": CallTime.of(call.start, call.end, coach.time_zone)}
+            for call in booking.series.occurrences.order_by("series_index")
+        ]
     return render(request, "booking/dashboard/detail.html", context)
 
 

@@ -20,6 +20,7 @@ from icalendar import Calendar
 from booking.models import Booking, BookingSeries
 from booking.services import booking_create
 from coaching.models import Offering
+from tests.api.conftest import auth, get
 from tests.support import booking_body
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -154,3 +155,71 @@ def test_an_unknown_or_tampered_series_link_is_a_404(client: Client) -> None:
     assert client.get(page[:-2] + "x/").status_code == HTTPStatus.NOT_FOUND
     assert client.get("/s/SR-NOTHING.abc/").status_code == HTTPStatus.NOT_FOUND
     assert client.get("/s/SR-NOTHING.abc/invite.ics").status_code == HTTPStatus.NOT_FOUND
+
+
+# --- the coach's side --------------------------------------------------------------------------
+def book_four(client: Client) -> dict[str, object]:
+    response = post(client, series_body())
+    assert response.status_code == HTTPStatus.CREATED
+    return response.json()["series"]
+
+
+def test_the_coach_api_names_each_call_s_series_and_cancels_the_rest(
+    client: Client, read_key: str, write_key: str
+) -> None:
+    series = book_four(client)
+    third = series["occurrences"][2]["reference"]
+    shown = get(client, f"/api/v1/me/bookings/{third}", read_key).json()
+    assert shown["series"] == {"reference": series["reference"], "index": 2}
+    listed = get(client, "/api/v1/me/bookings", read_key).json()["items"]
+    assert [row["series"]["index"] for row in listed] == [0, 1, 2, 3]
+    refused = client.post(
+        f"/api/v1/me/bookings/{third}/cancel-rest",
+        data="{}",
+        content_type="application/json",
+        headers=auth(read_key),
+    )
+    assert refused.status_code == HTTPStatus.FORBIDDEN
+    done = client.post(
+        f"/api/v1/me/bookings/{third}/cancel-rest",
+        data=json.dumps({"reason": "Travelling"}),
+        content_type="application/json",
+        headers=auth(write_key),
+    )
+    assert done.status_code == HTTPStatus.OK, done.content
+    assert done.json()["status"] == "cancelled"
+    statuses = list(Booking.objects.order_by("series_index").values_list("status", flat=True))
+    assert statuses == ["confirmed", "confirmed", "cancelled", "cancelled"]
+    assert BookingSeries.objects.get().count == 2
+
+
+def test_cancel_rest_of_a_single_booking_is_a_409(client: Client, write_key: str, weekly: Offering) -> None:
+    single = booking_create(
+        offering=weekly,
+        start=FIRST,
+        client_name="Alan",
+        client_email="alan@example.com",
+        client_time_zone="UTC",
+    ).booking
+    response = client.post(
+        f"/api/v1/me/bookings/{single.reference}/cancel-rest",
+        data="{}",
+        content_type="application/json",
+        headers=auth(write_key),
+    )
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "not part of a series" in response.json()["detail"]
+
+
+def test_the_dashboard_lists_the_series_and_cancels_from_a_call_on(client: Client, coach) -> None:
+    series = book_four(client)
+    second = series["occurrences"][1]["reference"]
+    client.force_login(coach.user)
+    page = client.get(f"/dashboard/bookings/{second}/").content.decode()
+    assert "Regular calls: every week" in page and "(this call)" in page
+    assert "Cancel this and later calls" in page
+    confirm = client.get(f"/dashboard/bookings/{second}/cancel-rest/")
+    assert confirm.status_code == HTTPStatus.OK and "later ones of the series" in confirm.content.decode()
+    done = client.post(f"/dashboard/bookings/{second}/cancel-rest/", {"reason": ""}, follow=True)
+    assert "Calls cancelled" in done.content.decode()
+    assert Booking.objects.filter(status="confirmed").count() == 1
