@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from booking.models import (
     Booking,
     BookingEvent,
+    BookingSeries,
     EmailDelivery,
     IdempotencyKey,
     Reminder,
@@ -21,6 +22,22 @@ class BookingEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
     readonly_fields = ("kind", "actor", "at", "detail", "notified_at")
+
+
+@admin.register(BookingSeries)
+class BookingSeriesAdmin(admin.ModelAdmin):
+    """Read-only: a series changes through its calls (booking/services.py), never by hand."""
+
+    list_display = ("reference", "coach", "offering", "first_start", "interval_weeks", "count", "created_at")
+    list_filter = ("coach",)
+    search_fields = ("reference", "client_email", "client_name")
+    readonly_fields = [field.name for field in BookingSeries._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Booking)

@@ -225,3 +225,15 @@ def test_cancelling_the_rest_in_time_gives_their_credits_back(weekly: Offering) 
     assert client_pass.remaining == 2
     kinds = sorted(PassEntry.objects.filter(pass_obj=client_pass).values_list("kind", flat=True))
     assert kinds == ["grant", "return", "return", "use", "use", "use"]
+
+
+@pytest.mark.django_db
+def test_an_operator_sees_a_series_in_the_admin_and_cannot_edit_it(weekly: Offering, client) -> None:
+    made = booking_series_create(offering=weekly, start=FIRST, interval_weeks=1, count=2, booker=grace())
+    client.force_login(UserFactory(email="operator@example.com", is_staff=True, is_superuser=True))
+    listing = client.get("/admin/booking/bookingseries/")
+    assert listing.status_code == 200 and made.series.reference in listing.content.decode()
+    detail = client.get(f"/admin/booking/bookingseries/{made.series.pk}/change/")
+    assert detail.status_code == 200
+    assert 'name="count"' not in detail.content.decode()  # read-only
+    assert client.get("/admin/booking/bookingseries/add/").status_code == 403
