@@ -89,6 +89,14 @@ def offering(coach: Coach) -> Offering:
 
 
 @pytest.fixture
+def weekly(offering: Offering) -> Offering:
+    """The ``offering`` bookable a year ahead: room for a weekly series."""
+    offering.horizon_days = 365
+    offering.save(update_fields=["horizon_days"])
+    return offering
+
+
+@pytest.fixture
 def client_user_client(client: Client, user: User) -> Client:
     """A test client signed in as the ``user`` fixture (a client)."""
     client.force_login(user)

@@ -15,6 +15,11 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 # Wednesday 2 December 2026, 10:00 in New York.
 SLOT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 
+# The series tests (issue 16): Monday 1 March 2027, 07:00 in New York, and the first call on
+# Tuesday 2 March at 10:00 there; New York moves its clocks on 14 March, Berlin on 28 March.
+SERIES_NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+SERIES_FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
+
 DEADLINE_SECONDS = 30.0
 
 

@@ -9,7 +9,7 @@ at 10:00 there, and New York moves its clocks on Sunday 14 March.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -21,20 +21,13 @@ from booking.models import Booking, BookingSeries
 from booking.services import booking_create
 from coaching.models import Offering
 from tests.api.conftest import auth, get
-from tests.support import booking_body
+from tests.support import SERIES_FIRST, SERIES_NOW, booking_body
 
-NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
+NOW = SERIES_NOW
+FIRST = SERIES_FIRST
 URL = "/api/v1/bookings"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
-
-
-@pytest.fixture(autouse=True)
-def weekly(offering: Offering) -> Offering:
-    offering.horizon_days = 365
-    offering.save(update_fields=["horizon_days"])
-    return offering
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW), pytest.mark.usefixtures("weekly")]
 
 
 def post(client: Client, body: dict[str, object], **headers: str):

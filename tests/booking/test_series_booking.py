@@ -9,7 +9,7 @@ there); New York moves its clocks on Sunday 14 March.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -31,19 +31,13 @@ from practice import services as practice
 from practice.models import PassEntry
 from practice.services import PassExhausted
 from tests.factories import UserFactory
+from tests.support import SERIES_FIRST, SERIES_NOW
 
-NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+NOW = SERIES_NOW
 # Tuesday 2 March 2027, 10:00 in New York (EST): 15:00 UTC; from 16 March (EDT) 14:00 UTC.
-FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)
+FIRST = SERIES_FIRST
 
 pytestmark = pytest.mark.time_machine(NOW)
-
-
-@pytest.fixture
-def weekly(offering: Offering) -> Offering:
-    offering.horizon_days = 365
-    offering.save(update_fields=["horizon_days"])
-    return offering
 
 
 def grace(**overrides: object) -> Booker:

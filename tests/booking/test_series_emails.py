@@ -21,9 +21,10 @@ from booking.services import (
     booking_series_create,
 )
 from coaching.models import Offering
+from tests.support import SERIES_FIRST, SERIES_NOW
 
-NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York (EST)
+NOW = SERIES_NOW
+FIRST = SERIES_FIRST
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
 

@@ -31,19 +31,13 @@ from booking.services import (
     booking_series_create,
 )
 from coaching.models import Offering
+from tests.support import SERIES_FIRST, SERIES_NOW
 
-NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York (EST)
+NOW = SERIES_NOW
+FIRST = SERIES_FIRST
 WINDOW = (datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
 
 pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
-
-
-@pytest.fixture
-def weekly(offering: Offering) -> Offering:
-    offering.horizon_days = 365
-    offering.save(update_fields=["horizon_days"])
-    return offering
 
 
 def book_series(offering: Offering, **kwargs: object):

@@ -8,7 +8,7 @@ clocks change two weeks after New York's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
@@ -17,20 +17,13 @@ from django.test import Client
 from booking.models import Booking, BookingSeries
 from booking.services import booking_create
 from coaching.models import Offering
-from tests.support import booking_form_data
+from tests.support import SERIES_FIRST, SERIES_NOW, booking_form_data
 
-NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-FIRST = datetime(2027, 3, 2, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
+NOW = SERIES_NOW
+FIRST = SERIES_FIRST
 FORM = "/ada/intro-call/book/"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW)]
-
-
-@pytest.fixture(autouse=True)
-def weekly(offering: Offering) -> Offering:
-    offering.horizon_days = 365
-    offering.save(update_fields=["horizon_days"])
-    return offering
+pytestmark = [pytest.mark.django_db, pytest.mark.time_machine(NOW), pytest.mark.usefixtures("weekly")]
 
 
 def series_data(**overrides: str) -> dict[str, str]:

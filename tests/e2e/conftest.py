@@ -58,3 +58,14 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def demo(settings, tmp_path) -> None:
+    """The demo coach (``seed_demo``), with a fresh cache and its files under a temporary VAR_DIR."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path
+    cache.clear()
+    call_command("seed_demo", verbosity=0)

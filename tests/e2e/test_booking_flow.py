@@ -11,11 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 import time_machine
 from axe_playwright_python.sync_playwright import Axe
-from django.core.cache import cache
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from booking.models import Booking, BookingEvent
@@ -30,13 +27,6 @@ def assert_accessible(page: Page) -> None:
     """axe-core finds no violations on the page as it is now."""
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
-
-
-@pytest.fixture
-def demo(settings, tmp_path) -> None:
-    settings.VAR_DIR = tmp_path
-    cache.clear()
-    call_command("seed_demo", verbosity=0)
 
 
 def test_it_books_reschedules_and_cancels_the_demo_coach_as_a_guest(

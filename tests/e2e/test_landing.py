@@ -10,12 +10,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import pytest
 import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
-from django.core.cache import cache
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from booking.models import Booking
@@ -30,13 +27,6 @@ CONFIRM_LINK = re.compile(r"https?://[^\s]+(/community/confirm/[^\s/]+/)")
 def assert_accessible(page: Page) -> None:
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
-
-
-@pytest.fixture
-def demo(settings, tmp_path) -> None:
-    settings.VAR_DIR = tmp_path
-    cache.clear()
-    call_command("seed_demo", verbosity=0)
 
 
 def test_it_joins_the_community_and_books_from_the_landing_page(page: Page, live_server, demo: None) -> None:

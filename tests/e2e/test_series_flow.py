@@ -9,33 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 import time_machine
-from axe_playwright_python.sync_playwright import Axe
-from django.core.cache import cache
-from django.core.management import call_command
 from icalendar import Calendar
 from playwright.sync_api import Page, expect
 
 from booking.invites import invite_bytes
 from booking.models import Booking, BookingSeries
+from tests.e2e.support import assert_accessible
 
 # Friday 27 November 2026, 17:00 in New York: the first free time is Monday 30 November
 # 09:00 there (15:00 in Berlin).
 FRIDAY_5PM_NEW_YORK = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
 FIRST_MONDAY = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
-
-
-@pytest.fixture
-def demo(settings, tmp_path) -> None:
-    settings.VAR_DIR = tmp_path
-    cache.clear()
-    call_command("seed_demo", verbosity=0)
 
 
 def test_it_books_a_weekly_series_and_cancels_one_call_from_its_link(
@@ -55,14 +40,14 @@ def test_it_books_a_weekly_series_and_cancels_one_call_from_its_link(
         expect(page.locator(".series-review li")).to_have_count(4)
         expect(page.get_by_text("Monday 21 December, 15:00")).to_be_visible()
         assert not Booking.objects.exists()
-        assert_accessible(page)
+        assert_accessible(page, "the series review")
         page.get_by_role("button", name="Book these calls").click()
 
         # The series' page: every call with its own link.
         expect(page.get_by_role("heading", level=1)).to_have_text("Your weekly calls")
         expect(page.get_by_role("status")).to_contain_text("Booked: 4 calls")
         expect(page.get_by_role("link", name="Move or cancel this call")).to_have_count(4)
-        assert_accessible(page)
+        assert_accessible(page, "the series page")
         series = BookingSeries.objects.get()
         assert sorted(Booking.objects.values_list("start", flat=True))[0] == FIRST_MONDAY
 

@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from axe_playwright_python.sync_playwright import Axe
-from django.core.cache import cache
-from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 
 # Friday 27 November 2026, 17:00 in New York: the demo coach's next free time is Monday
@@ -31,13 +29,6 @@ def assert_accessible(page: Page) -> None:
         results = Axe().run(page)
         assert results.violations_count == 0, f"at {width}px: {results.generate_report()}"
     page.set_viewport_size({"width": 1280, "height": 900})
-
-
-@pytest.fixture
-def demo(settings, tmp_path) -> None:
-    settings.VAR_DIR = tmp_path
-    cache.clear()
-    call_command("seed_demo", verbosity=0)
 
 
 @pytest.fixture
