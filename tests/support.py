@@ -5,7 +5,9 @@ Fixtures live in tests/conftest.py and factories in tests/factories.py.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -89,6 +91,42 @@ def booking_form_data(**overrides: str) -> dict[str, str]:
         "note": "",
         **overrides,
     }
+
+
+def race(
+    count: int, attempt: Callable[[int], str], *, taken: tuple[type[Exception], ...] | None = None
+) -> Counter[str]:
+    """Run ``attempt(i)`` in ``count`` threads released together, each on its own database
+    connection; count the outcomes: what ``attempt`` returns, "taken" for the ``taken``
+    exceptions (SlotUnavailable by default), "error: ..." for anything else."""
+    from django.db import connection
+
+    from booking.services import SlotUnavailable
+
+    expected = taken or (SlotUnavailable,)
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            result = attempt(i)
+        except expected:
+            result = "taken"
+        except Exception as exc:
+            result = f"error: {exc!r}"
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return Counter(outcomes)
 
 
 def wait_for(condition: Callable[[], bool], what: str, deadline: float = DEADLINE_SECONDS) -> None:

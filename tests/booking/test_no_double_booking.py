@@ -6,7 +6,6 @@ transaction with the re-check. Both must turn every loser into SlotUnavailable.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -14,38 +13,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from booking.models import Booking
-from booking.services import SlotUnavailable, booking_create
+from booking.services import booking_create
 from booking.tokens import new_manage_key, new_reference
 from coaching.models import Offering
 from tests.factories import OfferingFactory
-from tests.support import NOW, SLOT
-
-
-def race(count: int, attempt) -> Counter[str]:
-    """Run ``attempt(i)`` in ``count`` threads released together; count the outcomes."""
-    barrier = threading.Barrier(count)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            result = attempt(i)
-        except SlotUnavailable:
-            result = "taken"
-        except Exception as exc:
-            result = f"error: {exc!r}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return Counter(outcomes)
+from tests.support import NOW, SLOT, race
 
 
 def create(offering: Offering, start, i: int) -> str:

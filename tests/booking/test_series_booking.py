@@ -8,12 +8,11 @@ there); New York moves its clocks on Sunday 14 March.
 
 from __future__ import annotations
 
-import threading
+from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 
 from booking.models import Booking, BookingSeries, Reminder
 from booking.services import (
@@ -31,7 +30,7 @@ from practice import services as practice
 from practice.models import PassEntry
 from practice.services import PassExhausted
 from tests.factories import UserFactory
-from tests.support import SERIES_FIRST, SERIES_NOW
+from tests.support import SERIES_FIRST, SERIES_NOW, race
 
 NOW = SERIES_NOW
 # Tuesday 2 March 2027, 10:00 in New York (EST): 15:00 UTC; from 16 March (EDT) 14:00 UTC.
@@ -151,40 +150,23 @@ def test_the_series_link_opens_its_series_and_a_tampered_one_nothing(weekly: Off
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_series_booked_at_once_one_wins_whole(weekly: Offering) -> None:
     """Real threads on the real database: the second series meets the first's bookings."""
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-    lock = threading.Lock()
     # Every week from 2 March, and every two weeks from 9 March: they share 9 and 23 March.
     plans = [(FIRST, 1, 4), (FIRST + timedelta(weeks=1), 2, 2)]
 
-    def run(i: int) -> None:
+    def attempt(i: int) -> str:
         start, interval, count = plans[i]
-        try:
-            barrier.wait(timeout=30)
-            booking_series_create(
-                offering=weekly,
-                start=start,
-                interval_weeks=interval,
-                count=count,
-                booker=grace(email=f"client{i}@example.com"),
-            )
-            result = "booked"
-        except (SeriesUnavailable, SlotUnavailable):
-            result = "taken"
-        except Exception as exc:
-            result = f"error: {exc!r}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+        booking_series_create(
+            offering=weekly,
+            start=start,
+            interval_weeks=interval,
+            count=count,
+            booker=grace(email=f"client{i}@example.com"),
+        )
+        return "booked"
 
     with time_machine.travel(NOW, tick=False):
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-    assert sorted(outcomes) == ["booked", "taken"]
+        outcomes = race(2, attempt, taken=(SeriesUnavailable, SlotUnavailable))
+    assert outcomes == Counter({"booked": 1, "taken": 1})
     series = BookingSeries.objects.get()
     assert Booking.objects.count() == series.count
     assert set(Booking.objects.values_list("series", flat=True)) == {series.pk}
