@@ -55,6 +55,8 @@ RESERVED_SLUGS = frozenset(
         "pass",
         "passes",
         "privacy",
+        "s",
+        "series",
         "settings",
         "signup",
         "static",

@@ -26,6 +26,7 @@ REDACTED = "[redacted]"
 # community/urls.py, the API's bookings router and allauth's account URLs).
 TOKEN_PREFIXES = (
     "b",
+    "s",  # a standing series' link
     "feeds/coach",
     "feeds/client",
     "community/confirm",

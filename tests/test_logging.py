@@ -105,7 +105,7 @@ def test_every_url_that_carries_a_token_is_redacted() -> None:
         reverse(name, kwargs={n: samples[n] for n in names})
         for name, names in walk(get_resolver().url_patterns)
     ]
-    assert len(paths) >= 14  # manage (5), feeds (2), community (2), API (3), allauth (2)
+    assert len(paths) >= 17  # manage (5), series (3), feeds (2), community (2), API (3), allauth (2)
     for url_path in paths:
         for line in (
             f"Internal Server Error: {url_path}",
