@@ -5,11 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
 from api import bookings, coaches, me, passes
 from api.auth import READ_ONLY, TokenRateLimited, WriteScopeRequired, rate_limited_message
+
+
+class OneValueEach(Parser):
+    """A query parameter given twice is a 422 naming it, unless it is a list: which value was
+    meant is a guess, and a silent guess is how a filter quietly shows the wrong rows."""
+
+    def parse_querydict(
+        self, data: MultiValueDict, list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        if data is request.GET:
+            for key in data:
+                if key not in list_fields and len(data.getlist(key)) > 1:
+                    raise ValidationError(
+                        [{"type": "value_error", "loc": ["query", key], "msg": f"Give `{key}` once."}]
+                    )
+        return super().parse_querydict(data, list_fields, request)
 
 
 class CoachingApi(NinjaAPI):
@@ -34,6 +53,7 @@ api = CoachingApi(
     version="1",
     description="Coach profiles, free slots and bookings. Times are ISO 8601 with offsets.",
     urls_namespace="api-v1",
+    parser=OneValueEach(),
 )
 api.add_router("/coaches", coaches.router)
 api.add_router("/bookings", bookings.router)

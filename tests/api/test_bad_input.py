@@ -116,3 +116,23 @@ def test_it_books_a_signed_in_client_with_the_csrf_token_under_their_account(
     assert response.status_code == HTTPStatus.CREATED, response.content
     booking = Booking.objects.get()
     assert (booking.client_id, booking.client_email) == (user.pk, "client@example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "field"),
+    [
+        (
+            "/api/v1/coaches/ada/offerings/intro-call/slots",
+            "start=2026-12-02&end=2026-12-03&tz=UTC&tz=Asia/Tokyo",
+            "tz",
+        ),
+        ("/api/v1/me/passes", "client=a@example.com&client=b@example.com", "client"),
+        ("/api/v1/me/bookings", "status=confirmed&status=cancelled", "status"),
+    ],
+)
+def test_a_query_parameter_given_twice_is_a_422_naming_it(
+    client: Client, offering: Offering, read_key: str, url: str, query: str, field: str
+) -> None:
+    response = client.get(f"{url}?{query}", headers={"Authorization": f"Bearer {read_key}"})
+    assert field_of(response) == field
+    assert f"Give `{field}` once." in response.json()["detail"][0]["msg"]
