@@ -382,13 +382,24 @@ def feed_bytes(bookings: Iterable[Booking], *, audience: Audience, name: str, no
     calendar.add("name", vText(name))
     calendar.add("refresh-interval", FEED_REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(FEED_REFRESH))
+    bookings = list(bookings)
+    # Every call of the feed's series, in one query: a series is its master and overrides,
+    # as in its invite (one UID), whichever of its calls the feed's window holds.
+    calls_of: dict[int, list[Booking]] = {}
+    series_ids = {b.series_id for b in bookings if b.series_id is not None}
+    if series_ids:
+        for call in (
+            Booking.objects.filter(series_id__in=series_ids)
+            .select_related("coach__user", "offering")
+            .order_by("series_index")
+        ):
+            calls_of.setdefault(call.series_id, []).append(call)  # type: ignore[arg-type]
     series_seen: set[int] = set()
     for booking in bookings:
         if booking.series_id is not None:
-            # A series' calls are its master and overrides, as in its invite (one UID).
             if booking.series_id not in series_seen:
                 series_seen.add(booking.series_id)
-                calls = series_calls(booking.series)
+                calls = calls_of[booking.series_id]
                 for component in _series_components(
                     booking.series, calls, now=now, audience=audience, with_people=False
                 ):
