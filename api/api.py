@@ -11,7 +11,7 @@ from ninja.errors import ValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
-from api import bookings, coaches, me, passes
+from api import bookings, coaches, me, passes, waitlist
 from api.auth import READ_ONLY, TokenRateLimited, WriteScopeRequired, rate_limited_message
 
 
@@ -58,6 +58,7 @@ api = CoachingApi(
 api.add_router("/coaches", coaches.router)
 api.add_router("/bookings", bookings.router)
 api.add_router("/passes", passes.router)
+api.add_router("/waitlist", waitlist.router)
 api.add_router("/me", me.router)
 
 

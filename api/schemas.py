@@ -168,6 +168,32 @@ class RepeatIn(Schema):
     count: StrictInt = Field(ge=2, le=52, description="How many calls, the first included: 2 to 52")
 
 
+def person_name(value: str) -> str:
+    """A client's name in a body: one line with some text."""
+    value = value.strip()
+    if not value:
+        raise ValueError("Enter your name.")
+    return _django_checked(validate_single_line, value)
+
+
+def person_email(value: str) -> str:
+    """A client's address in a body, as the booking pages accept it."""
+    if not _EMAIL_SHAPE.search(value):
+        raise ValueError("Enter a valid email address.")
+    value = value.strip()
+    try:
+        validate_email(value)
+    except DjangoValidationError as exc:
+        raise ValueError("Enter a valid email address.") from exc
+    return _django_checked(validate_mailbox, value)
+
+
+def known_zone(value: str) -> str:
+    if not is_valid_timezone(value):
+        raise ValueError("Unknown time zone; use an IANA name like Europe/Berlin.")
+    return value
+
+
 class BookingIn(Schema):
     coach: Text = Field(min_length=1, max_length=60, description="The coach's slug")
     offering: Text = Field(min_length=1, max_length=60, description="The offering's slug")
@@ -209,25 +235,8 @@ class BookingIn(Schema):
         default=False, description="With `repeat`: book the free dates and leave the others out"
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name_has_text(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("Enter your name.")
-        return _django_checked(validate_single_line, value)
-
-    @field_validator("email")
-    @classmethod
-    def _email_is_valid(cls, value: str) -> str:
-        if not _EMAIL_SHAPE.search(value):
-            raise ValueError("Enter a valid email address.")
-        value = value.strip()
-        try:
-            validate_email(value)
-        except DjangoValidationError as exc:
-            raise ValueError("Enter a valid email address.") from exc
-        return _django_checked(validate_mailbox, value)
+    _name_has_text = field_validator("name")(lambda value: person_name(value))
+    _email_is_valid = field_validator("email")(lambda value: person_email(value))
 
     @field_validator("phone")
     @classmethod
@@ -235,12 +244,7 @@ class BookingIn(Schema):
         value = value.strip()
         return _django_checked(validate_phone_number, value) if value else value
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone_is_known(cls, value: str) -> str:
-        if not is_valid_timezone(value):
-            raise ValueError("Unknown time zone; use an IANA name like Europe/Berlin.")
-        return value
+    _zone_is_known = field_validator("timezone")(lambda value: known_zone(value))
 
 
 class BookingOut(Schema):

@@ -436,3 +436,160 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.webhook_id} to endpoint {self.endpoint_id}: {self.status}"
+
+
+class WaitlistEntry(models.Model):
+    """Someone waiting for a time of one offering within their dates (booking/waitlist.py).
+
+    Double opt-in: an entry is ``unconfirmed`` until its owner follows the confirmation email,
+    and only ``waiting`` entries are offered holds, in line order (``confirmed_at``, then id).
+    ``range_start``/``range_end`` are the client's dates ``date_from``..``date_to`` (inclusive)
+    in their zone, as UTC instants. An entry ends when its owner books, leaves, the dates pass or
+    they let ``MAX_LAPSED`` offers lapse.
+    """
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Waiting for confirmation"
+        WAITING = "waiting", "Waiting"
+        BOOKED = "booked", "Booked"
+        LEFT = "left", "Left the list"
+        ENDED = "ended", "Dates passed"
+
+    OPEN_STATUSES = (Status.UNCONFIRMED, Status.WAITING)
+
+    reference = models.CharField(max_length=16, unique=True, help_text="Short reference, e.g. WL-7Q2M9XHD.")
+    coach = models.ForeignKey("coaching.Coach", on_delete=models.CASCADE, related_name="waitlist_entries")
+    offering = models.ForeignKey(
+        "coaching.Offering", on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    time_zone = models.CharField(max_length=64, validators=[validate_timezone])
+    locale = models.CharField(max_length=35, blank=True)
+    date_from = models.DateField()
+    date_to = models.DateField()
+    range_start = models.DateTimeField()
+    range_end = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
+    # The entry's link /w/<token>/ (confirm, see a hold, take it, leave) is an HMAC of the
+    # reference and this key (booking/tokens.py).
+    manage_key = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("confirmed_at", "id")
+        verbose_name_plural = "waitlist entries"
+        indexes = [
+            # The line of a coach: status = 'waiting' ORDER BY confirmed_at, id.
+            models.Index(
+                fields=["coach", "confirmed_at", "id"], condition=Q(status="waiting"), name="waitlist_line"
+            ),
+            models.Index(fields=["email"], name="waitlist_email"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(date_to__gte=F("date_from")), name="waitlist_dates_in_order"),
+            models.CheckConstraint(
+                condition=Q(range_end__gt=F("range_start")), name="waitlist_range_in_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.get_status_display()})"
+
+
+class WaitlistHold(models.Model):
+    """A freed time kept for one waitlist entry until ``expires_at`` (``WAITLIST_HOLD_MINUTES``).
+
+    While ``held`` and not expired, the slot engine counts ``blocked_start``..``blocked_end``
+    as busy for everyone but the holder; holds are written, like bookings, under the coach's
+    row lock after a re-check (booking/waitlist.py). One hold per entry and start: nobody is
+    offered the same opening twice; its one offer email is a WaitlistEmail.
+    """
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held"
+        TAKEN = "taken", "Taken"
+        LAPSED = "lapsed", "Lapsed"
+        RELEASED = "released", "Let go"
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="holds")
+    coach = models.ForeignKey("coaching.Coach", on_delete=models.CASCADE, related_name="waitlist_holds")
+    offering = models.ForeignKey("coaching.Offering", on_delete=models.CASCADE, related_name="waitlist_holds")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_start = models.DateTimeField()
+    blocked_end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    expires_at = models.DateTimeField()
+    booking = models.ForeignKey(Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            # The slot engine's busy time: live holds of a coach overlapping the window.
+            models.Index(
+                fields=["coach", "blocked_end", "blocked_start"], condition=Q(status="held"), name="hold_live"
+            ),
+            models.Index(fields=["expires_at"], condition=Q(status="held"), name="hold_expiry"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "start"], name="hold_one_per_opening_and_entry"),
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(status="held"), name="hold_one_live_per_entry"
+            ),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=F("start"))
+                & Q(blocked_end__gte=F("end"))
+                & Q(end__gt=F("start")),
+                name="hold_blocked_covers_call",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} for {self.entry_id}: {self.status}"
+
+
+class WaitlistEmail(models.Model):
+    """One waitlist email and how sending it went, a queue row like EmailDelivery
+    (docs/architecture.md, "The database is the queue"): the confirmation a join owes, or the
+    offer of one hold (at most one per hold, so one per opening and person)."""
+
+    class Kind(models.TextChoices):
+        CONFIRM = "waitlist-confirm", "Please confirm"
+        OFFER = "waitlist-offer", "A time is held for you"
+
+    Status = EmailDelivery.Status
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="emails")
+    hold = models.OneToOneField(
+        WaitlistHold, on_delete=models.CASCADE, null=True, blank=True, related_name="email"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(kind="waitlist-confirm"), name="waitlist_one_confirm_email"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="waitlist-confirm", hold__isnull=True)
+                | Q(kind="waitlist-offer", hold__isnull=False),
+                name="waitlist_email_offer_has_hold",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="waitlist_email_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.entry_id}: {self.status}"

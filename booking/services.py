@@ -146,6 +146,7 @@ def booking_create(
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     join_community: bool = False,
+    hold_id: int | None = None,
     now: datetime | None = None,
 ) -> BookingCreated:
     """Book ``start`` for a client: pending when the offering needs approval, else confirmed.
@@ -157,6 +158,7 @@ def booking_create(
 
     With ``client_pass``, one of its credits pays for the session, used in the same
     transaction: a PassError (exhausted, expired, not for this call) leaves nothing behind.
+    ``hold_id``: the waitlist hold this client takes (booking/waitlist.py): its time is free to them.
     """
     now = now or timezone.now()
     if timezone.is_naive(start):
@@ -181,7 +183,7 @@ def booking_create(
                     return replay
                 # An expired row the sweep has not deleted yet must not block the key's reuse.
                 IdempotencyKey.objects.filter(scope=scope, key=idempotency_key, expires_at__lte=now).delete()
-            if not offering_slot_is_free(offering=offering, start=start, now=now):
+            if not offering_slot_is_free(offering=offering, start=start, now=now, exclude_hold_id=hold_id):
                 raise SlotUnavailable()
             booking = _insert_booking(
                 offering,
@@ -827,6 +829,12 @@ def _check_may_change(
         problem = policy(booking, now=now)
         if problem:
             raise PolicyViolation(problem)
+
+
+def lock_coach(coach_id: int) -> None:
+    """Take the coach's row lock: every write that claims a coach's time (a booking, a move, a
+    waitlist hold) does it first, so claims of one coach's time run one at a time."""
+    _lock_coach(coach_id)
 
 
 def _lock_coach(coach_id: int) -> None:

@@ -1,8 +1,8 @@
 """Free slots: coaching's rules joined with booking's rows, then the pure engine.
 
 One load, a fixed number of queries whatever the window (weekly hours, date overrides,
-busy time = active bookings and busy blocks in one UNION ALL; plus the coach if the
-offering came without it), then coaching/availability.py does the rest. The same
+busy time = active bookings, live waitlist holds and busy blocks in one UNION ALL; plus the
+coach if the offering came without it), then coaching/availability.py does the rest. The same
 function answers the slot list, the re-check at booking time and "the next free times".
 """
 
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import BigIntegerField, DateTimeField, Value
 from django.utils import timezone
 
-from booking.models import Booking
+from booking.models import Booking, WaitlistHold
 from coaching.availability import free_slots, local_day_bounds
 from coaching.models import BusyBlock, DateOverride, Offering, WeeklyHours
 from coaching.selectors import build_availability, slot_rules_for
@@ -53,11 +53,13 @@ def offering_slot_is_free(
     start: datetime,
     now: datetime | None = None,
     exclude_booking_id: int | None = None,
+    exclude_hold_id: int | None = None,
 ) -> bool:
     """Whether a call of ``offering`` can start at ``start`` (aware) right now.
 
     The re-check at booking time: the same rules and queries as the slot list.
-    ``exclude_booking_id`` leaves one booking out (its own time, when rescheduling).
+    ``exclude_booking_id`` leaves one booking out (its own time, when rescheduling);
+    ``exclude_hold_id`` one waitlist hold (the holder taking their held time).
     """
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValueError("start must be an aware datetime")
@@ -68,8 +70,19 @@ def offering_slot_is_free(
         window_end=start + _TICK,
         now=now,
         exclude_booking_id=exclude_booking_id,
+        exclude_hold_id=exclude_hold_id,
     )
     return slots == [start]
+
+
+def offering_free_between(
+    *, offering: Offering, start: datetime, end: datetime, now: datetime | None = None
+) -> list[datetime]:
+    """Free slot starts of ``offering`` in [``start``, ``end``) (aware instants): a waitlist
+    entry's range."""
+    return _free_slots(
+        offering=offering, window_start=start.astimezone(UTC), window_end=end.astimezone(UTC), now=now
+    )
 
 
 def offering_free_among(
@@ -116,6 +129,7 @@ def _free_slots(
     window_end: datetime,
     now: datetime | None,
     exclude_booking_id: int | None = None,
+    exclude_hold_id: int | None = None,
 ) -> list[datetime]:
     frozen_now = (now if now is not None else timezone.now()).astimezone(UTC)
     rules = slot_rules_for(offering)
@@ -152,11 +166,23 @@ def _free_slots(
     ).order_by()
     if exclude_booking_id is not None:
         bookings = bookings.exclude(pk=exclude_booking_id)
+    # A waitlist hold blocks like a booking until it expires (the sweep then marks it lapsed).
+    holds = WaitlistHold.objects.filter(
+        coach_id=coach.pk,
+        status=WaitlistHold.Status.HELD,
+        expires_at__gt=frozen_now,
+        blocked_start__lt=load_end,
+        blocked_end__gt=load_start,
+    ).order_by()
+    if exclude_hold_id is not None:
+        holds = holds.exclude(pk=exclude_hold_id)
     blocks = BusyBlock.objects.filter(coach_id=coach.pk, start__lt=load_end, end__gt=load_start).order_by()
     # One round trip for all busy time: (blocked start, blocked end, offering id, call start)
-    # for bookings, (start, end, NULL, NULL) for busy blocks.
+    # for bookings and holds, (start, end, NULL, NULL) for busy blocks.
+    columns = ("blocked_start", "blocked_end", "offering_id", "start")
     busy_rows = list(
-        bookings.values_list("blocked_start", "blocked_end", "offering_id", "start").union(
+        bookings.values_list(*columns).union(
+            holds.values_list(*columns),
             blocks.values_list(
                 "start",
                 "end",

@@ -21,7 +21,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from booking import emails, reminders, webhooks
-from booking.models import BookingEvent, EmailDelivery, Reminder, WebhookDelivery, WebhookEndpoint
+from booking.models import (
+    BookingEvent,
+    EmailDelivery,
+    Reminder,
+    WaitlistEmail,
+    WaitlistHold,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from booking.waitlist_emails import build_waitlist_message
 from common.emails import RETRYABLE, describe_error, is_permanent, retry_delay
 from common.outbound import OutboundError
 from common.queue import ERROR_LENGTH, RETRY_ON_DATABASE_ERROR, attempt_finished
@@ -63,6 +72,7 @@ def notify_booking_event(event_id: int) -> None:
     # The rows are committed now (a task runs in autocommit): each send can find its row.
     for delivery_id in to_send:
         send_booking_email.delay(delivery_id)
+    _tell_waitlist(event)
     logger.info(
         "booking %s: event %s (%s) -> %d emails", event.booking.reference, event.pk, event.kind, len(to_send)
     )
@@ -137,6 +147,20 @@ def send_booking_email(self, delivery_id: int) -> None:
         delivery.kind,
         delivery.recipient,
     )
+
+
+# Changes that free a coach's time: the waitlist's line is offered it at once (beat's
+# sweep_waitlist would within the minute anyway).
+_FREES_TIME = (BookingEvent.Kind.CANCELLED, BookingEvent.Kind.DECLINED, BookingEvent.Kind.RESCHEDULED)
+
+
+def _tell_waitlist(event: BookingEvent) -> None:
+    from booking.waitlist import waitlist_booked
+
+    if event.kind == BookingEvent.Kind.CREATED:
+        waitlist_booked(booking=event.booking)
+    elif event.kind in _FREES_TIME:
+        waitlist_match.delay(event.booking.coach_id)
 
 
 # An event normally has its deliveries within seconds; one without them after this
@@ -610,3 +634,81 @@ def sweep_webhooks() -> int:
     if ids:
         logger.info("webhook sweep: enqueued %d", len(ids))
     return len(ids)
+
+
+# ---------------------------------------------------------------------------
+# Waitlist (booking/waitlist.py decides; these run it and send its emails)
+# ---------------------------------------------------------------------------
+@shared_task(ignore_result=True, **RETRY_ON_DATABASE_ERROR)
+def waitlist_match(coach_id: int) -> int:
+    """Offer the coach's freed times to the line (after a cancellation, a move, a lapse, a join)."""
+    from booking.waitlist import waitlist_match as match
+
+    return len(match(coach_id=coach_id))
+
+
+@shared_task(ignore_result=True)
+def sweep_waitlist() -> int:
+    """Beat, every minute: end passed ranges; match every coach with a line or an expired hold
+    (hours the coach opened, holds that lapsed); send the emails whose message was lost."""
+    from booking.waitlist import waitlist_sweep
+
+    result = waitlist_sweep(now=timezone.now())
+    for coach_id in result.coaches:
+        waitlist_match.apply_async((coach_id,), expires=SWEEP_EXPIRES)
+    for email_id in result.emails:
+        send_waitlist_email.apply_async((email_id,), expires=SWEEP_EXPIRES)
+    if result.ended or result.emails:
+        logger.info("waitlist sweep: %d entries ended, %d emails resent", result.ended, len(result.emails))
+    return len(result.coaches)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=MAX_EMAIL_RETRIES)
+def send_waitlist_email(self, email_id: int) -> None:
+    """Send one waitlist email once: claimed like an EmailDelivery, retried with backoff."""
+    now = timezone.now()
+    rows = WaitlistEmail.objects.filter(pk=email_id, status=WaitlistEmail.Status.PENDING)
+    if not rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now)).update(
+        locked_until=now + CLAIM_FOR, attempts=F("attempts") + 1, last_attempt_at=now
+    ):
+        return  # sent, failed for good, skipped, or another worker has it
+    email = (
+        WaitlistEmail.objects.select_related("entry__coach__user", "entry__offering", "hold")
+        .filter(pk=email_id)
+        .first()
+    )
+    if email is None:
+        return
+    if email.hold is not None and (
+        email.hold.status != WaitlistHold.Status.HELD or email.hold.expires_at <= now
+    ):
+        _finish_waitlist_email(email_id, status=WaitlistEmail.Status.SKIPPED)
+        return  # the hold ended before its email went: nothing to offer any more
+    try:
+        build_waitlist_message(email).send()
+    except RETRYABLE as exc:
+        error = describe_error(exc)
+        retries = self.request.retries
+        if is_permanent(exc) or retries >= self.max_retries:
+            _finish_waitlist_email(email_id, status=WaitlistEmail.Status.FAILED, error=error)
+            logger.error("waitlist email %s (%s): failed for good: %s", email_id, email.kind, error)
+            return
+        _finish_waitlist_email(email_id, status=WaitlistEmail.Status.PENDING, error=error)
+        logger.warning("waitlist email %s: attempt %d failed (%s), retrying", email_id, retries + 1, error)
+        raise self.retry(exc=EmailNotSentYet(error), countdown=retry_delay(retries)) from None
+    except Exception as exc:
+        _finish_waitlist_email(
+            email_id, status=WaitlistEmail.Status.FAILED, error=f"Unexpected error [{type(exc).__name__}]"
+        )
+        raise
+    _finish_waitlist_email(email_id, status=WaitlistEmail.Status.SENT, sent=True)
+    logger.info("waitlist email %s (%s, entry %s): sent", email_id, email.kind, email.entry.reference)
+
+
+def _finish_waitlist_email(
+    email_id: int, *, status: str, error: str | None = None, sent: bool = False
+) -> None:
+    fields = attempt_finished(
+        status, error=error, sent_at=timezone.now() if sent else None, locked_until=None
+    )
+    WaitlistEmail.objects.filter(pk=email_id).update(**fields)

@@ -12,7 +12,7 @@ import secrets
 from django.db.models import QuerySet
 
 from accounts.models import User
-from booking.models import Booking, BookingSeries
+from booking.models import Booking, BookingSeries, WaitlistEntry
 from coaching.models import Coach
 from common import tokens
 from common.tokens import new_key as new_manage_key
@@ -31,10 +31,14 @@ __all__ = [
     "new_room_key",
     "new_reference",
     "user_for_feed_token",
+    "new_waitlist_reference",
+    "waitlist_entry_for_token",
+    "waitlist_token",
 ]
 
 _MANAGE_SALT = "booking.manage-link"
 _SERIES_SALT = "booking.series-link"
+_WAITLIST_SALT = "booking.waitlist-link"
 _COACH_FEED_SALT = "booking.feed.coach"
 _CLIENT_FEED_SALT = "booking.feed.client"
 # Crockford's base32 without I, L, O, U: easy to read out on a phone call.
@@ -56,6 +60,27 @@ def new_reference() -> str:
 
 def new_series_reference() -> str:
     return "SR-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def new_waitlist_reference() -> str:
+    return "WL-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def waitlist_token(entry: WaitlistEntry) -> str:
+    return tokens.make_token(salt=_WAITLIST_SALT, ident=entry.reference, key=entry.manage_key)
+
+
+def waitlist_entry_for_token(token: str) -> WaitlistEntry | None:
+    """The waitlist entry a token opens, or None for anything unknown or tampered."""
+    parts = tokens.split_token(token, max_ident=_MAX_REFERENCE)
+    if parts is None or not parts[0].startswith("WL-"):
+        return None
+    entry = WaitlistEntry.objects.select_related("coach__user", "offering").filter(reference=parts[0]).first()
+    if entry is None or not tokens.mac_matches(
+        salt=_WAITLIST_SALT, ident=entry.reference, key=entry.manage_key, mac=parts[1]
+    ):
+        return None
+    return entry
 
 
 def series_manage_token(series: BookingSeries) -> str:

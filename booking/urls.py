@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from booking.views import agenda, calendars, client, coach, feeds, manage, public, series, webhooks
+from booking.views import agenda, calendars, client, coach, feeds, manage, public, series, waitlist, webhooks
 
 # /b/<token>/...: the client's manage link (the token is the secret).
 manage_urlpatterns = [
@@ -20,6 +20,15 @@ series_urlpatterns = [
     path("<str:token>/", series.series_manage, name="series_manage"),
     path("<str:token>/cancel/", series.series_cancel, name="series_cancel"),
     path("<str:token>/invite.ics", series.series_invite_ics, name="series_invite_ics"),
+]
+
+# /w/<token>/...: a waitlist entry's own link (the token is the secret).
+waitlist_urlpatterns = [
+    path("<str:token>/", waitlist.entry_page, name="waitlist_entry"),
+    path("<str:token>/confirm/", waitlist.entry_confirm, name="waitlist_confirm"),
+    path("<str:token>/take/", waitlist.entry_take, name="waitlist_take"),
+    path("<str:token>/release/", waitlist.entry_release, name="waitlist_release"),
+    path("<str:token>/leave/", waitlist.entry_leave, name="waitlist_leave"),
 ]
 
 # /feeds/...: calendar subscriptions.
@@ -74,4 +83,6 @@ public_urlpatterns = [
     path("<slug:coach>/", public.coach_page, name="coach_page"),
     path("<slug:coach>/<slug:offering>/", public.offering_page, name="offering_page"),
     path("<slug:coach>/<slug:offering>/book/", public.book, name="booking_form"),
+    path("<slug:coach>/<slug:offering>/waitlist/", waitlist.join, name="waitlist_join"),
+    path("<slug:coach>/<slug:offering>/waitlist/sent/", waitlist.sent, name="waitlist_sent"),
 ]

@@ -62,6 +62,8 @@ RESERVED_SLUGS = frozenset(
         "static",
         "support",
         "terms",
+        "w",
+        "waitlist",
         "www",
     }
 )

@@ -27,6 +27,7 @@ REDACTED = "[redacted]"
 TOKEN_PREFIXES = (
     "b",
     "s",  # a standing series' link
+    "w",  # a waitlist entry's link
     "feeds/coach",
     "feeds/client",
     "community/confirm",

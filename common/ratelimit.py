@@ -62,6 +62,10 @@ def community_signup_throttle() -> AddressRateThrottle:
     return AddressRateThrottle("community-signup", settings.COMMUNITY_SIGNUP_RATE)
 
 
+def waitlist_join_throttle() -> AddressRateThrottle:
+    return AddressRateThrottle("waitlist-join", settings.WAITLIST_JOIN_RATE)
+
+
 def too_many_requests(request: HttpRequest, message: str = TOO_MANY_MESSAGE) -> HttpResponse:
     """The page every throttled HTML view answers with: 429 and what to do."""
     return render(

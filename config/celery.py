@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "task": "booking.tasks.dispatch_due_reminders",
         "schedule": crontab(),
     },
+    # The waitlist (booking/waitlist.py): entries whose dates passed end, expired holds lapse and
+    # pass to the next in line, every coach's line is offered what is free, lost emails go again.
+    "sweep-waitlist": {
+        "task": "booking.tasks.sweep_waitlist",
+        "schedule": 60.0,
+    },
     # Email community (community/tasks.py): lost confirmation emails and
     # broadcasts that stopped making progress are picked up again.
     "sweep-community": {

@@ -294,6 +294,7 @@ if not RATE_LIMITS_ENABLED:
 BOOKING_CREATE_RATE = env.str("BOOKING_CREATE_RATE", default="10/m")
 MANAGE_LOOKUP_RATE = env.str("MANAGE_LOOKUP_RATE", default="60/m")
 COMMUNITY_SIGNUP_RATE = env.str("COMMUNITY_SIGNUP_RATE", default="5/m")
+WAITLIST_JOIN_RATE = env.str("WAITLIST_JOIN_RATE", default="5/m")
 # Per coach API token (api/auth.py): 429 with Retry-After beyond it.
 API_TOKEN_RATE = env.str("API_TOKEN_RATE", default="120/m")
 # "open": any verified account may become a coach at /dashboard/start/; "closed": the
@@ -305,6 +306,9 @@ MEETING_ROOM_URL_TEMPLATE = env.str("MEETING_ROOM_URL_TEMPLATE", default="https:
 # A client with sessions left on a pass gets one email this many days before it ends
 # (practice/tasks.py: remind_expiring_passes); passes granted for less than that get none.
 PASS_EXPIRY_REMINDER_DAYS = env.int("PASS_EXPIRY_REMINDER_DAYS", default=14)
+# A freed time is kept this long for the first in line on the waitlist (booking/waitlist.py)
+# before it passes to the next.
+WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=30)
 # Which X-Forwarded-For entry is the client: only trusted behind our own proxy.
 NINJA_NUM_PROXIES = 1 if env.bool("DJANGO_BEHIND_PROXY", default=False) else 0
 

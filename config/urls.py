@@ -46,6 +46,7 @@ urlpatterns = [
     path("privacy/", include(community_urls.privacy_urlpatterns)),
     path("b/", include(booking_urls.manage_urlpatterns)),
     path("s/", include(booking_urls.series_urlpatterns)),
+    path("w/", include(booking_urls.waitlist_urlpatterns)),
     path("feeds/", include(booking_urls.feed_urlpatterns)),
     # A client's pass: its balance, its history and what it books (the token is the secret).
     path("passes/", include(practice_urls.pass_urlpatterns)),

@@ -8,7 +8,7 @@ re-rendered form or a 4xx), never a 500; every change goes through booking/servi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from http import HTTPStatus
 from typing import Any
@@ -248,6 +248,15 @@ def offering_page(request: HttpRequest, coach: str, offering: str) -> HttpRespon
             now=now,
         ),
     }
+    if not found.package_only:
+        # "Tell me when a time opens", for the week shown (the client changes the days there).
+        week_start = context["week"].start
+        context["waitlist_url"] = with_query(
+            reverse("waitlist_join", kwargs={"coach": found.coach.slug, "offering": found.slug}),
+            tz=choice.name,
+            **{"from": week_start.isoformat(), "to": (week_start + timedelta(days=6)).isoformat()},
+        )
+        context["week_has_full_days"] = any(not day.slots for day in context["week"].days)
     response = render(request, "booking/offering.html", context)
     return _private(response) if offer.link_pass is not None else response
 
