@@ -11,6 +11,8 @@ from booking.models import (
     EmailDelivery,
     IdempotencyKey,
     Reminder,
+    WaitlistEntry,
+    WaitlistHold,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -32,6 +34,37 @@ class BookingSeriesAdmin(admin.ModelAdmin):
     list_filter = ("coach",)
     search_fields = ("reference", "client_email", "client_name")
     readonly_fields = [field.name for field in BookingSeries._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class WaitlistHoldInline(admin.TabularInline):
+    model = WaitlistHold
+    extra = 0
+    can_delete = False
+    fields = ("start", "status", "expires_at", "booking", "created_at", "ended_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    """Read-only: the line changes through booking/waitlist.py (holds, emails), never by hand."""
+
+    list_display = ("reference", "coach", "offering", "date_from", "date_to", "status", "confirmed_at")
+    list_filter = ("status", "coach")
+    search_fields = ("reference", "email", "name")
+    list_select_related = ("coach", "offering")
+    readonly_fields = [field.name for field in WaitlistEntry._meta.fields if field.name != "manage_key"]
+    exclude = ("manage_key",)
+    inlines = (WaitlistHoldInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

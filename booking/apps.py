@@ -12,7 +12,7 @@ class BookingConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from accounts.services import register_account_data
-        from booking import clashes, services, signals
+        from booking import clashes, services, signals, waitlist
         from coaching.clashes import register_booking_source
         from practice.services import register_entry_listener
 
@@ -21,6 +21,9 @@ class BookingConfig(AppConfig):
         # "Download my data" and account deletion reach bookings through this handler.
         register_account_data(
             name="bookings", export=services.client_bookings_export, delete=services.client_bookings_forget
+        )
+        register_account_data(
+            name="waitlist", export=waitlist.waitlist_entries_export, delete=waitlist.waitlist_entries_forget
         )
         # The coach's hours pages warn about booked calls a change would leave outside the hours.
         register_booking_source(clashes.coach_upcoming_calls)

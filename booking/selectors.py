@@ -15,7 +15,17 @@ from django.db.models.functions import Lower, RowNumber
 
 from accounts.models import User
 from booking import invites
-from booking.models import Booking, BookingEvent, EmailDelivery, Reminder, WebhookDelivery, WebhookEndpoint
+from booking.models import (
+    Booking,
+    BookingEvent,
+    EmailDelivery,
+    Reminder,
+    WaitlistEmail,
+    WaitlistEntry,
+    WaitlistHold,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from coaching.models import BusyBlock, Coach
 from common.shortcuts import is_slug
 from practice.models import Client, Pass
@@ -390,3 +400,45 @@ def client_session_get(*, client: Client, reference: str) -> Booking | None:
     return Booking.objects.filter(
         coach_id=client.coach_id, client_record=client, reference=reference[:16]
     ).first()
+
+
+def coach_waitlist(*, coach: Coach, now: datetime) -> list[WaitlistEntry]:
+    """The coach's line, first first: confirmed entries still waiting, each with ``live_hold`` (the
+    time held for it now, or None). Two queries."""
+    live = Prefetch(
+        "holds",
+        queryset=WaitlistHold.objects.filter(status=WaitlistHold.Status.HELD, expires_at__gt=now),
+        to_attr="live_holds",
+    )
+    entries = list(
+        WaitlistEntry.objects.filter(coach=coach, status=WaitlistEntry.Status.WAITING, range_end__gt=now)
+        .select_related("offering")
+        .prefetch_related(live)
+        .order_by("confirmed_at", "id")
+    )
+    for entry in entries:
+        entry.live_hold = entry.live_holds[0] if entry.live_holds else None
+    return entries
+
+
+def coach_waitlist_unconfirmed_count(*, coach: Coach, now: datetime) -> int:
+    return WaitlistEntry.objects.filter(
+        coach=coach, status=WaitlistEntry.Status.UNCONFIRMED, range_end__gt=now
+    ).count()
+
+
+def coach_waitlist_failed_emails(*, coach: Coach, limit: int = FAILED_EMAILS_SHOWN) -> list[WaitlistEmail]:
+    """The latest waitlist emails of the coach's line that could not be sent."""
+    return list(
+        WaitlistEmail.objects.filter(entry__coach=coach, status=WaitlistEmail.Status.FAILED)
+        .select_related("entry__offering", "hold")
+        .order_by("-last_attempt_at", "-id")[:limit]
+    )
+
+
+def coach_waitlist_entry_get(*, coach: Coach, reference: str) -> WaitlistEntry | None:
+    return WaitlistEntry.objects.filter(coach=coach, reference=reference).select_related("offering").first()
+
+
+def coach_waitlist_email_get(*, coach: Coach, pk: int) -> WaitlistEmail | None:
+    return WaitlistEmail.objects.filter(entry__coach=coach, pk=pk, status=WaitlistEmail.Status.FAILED).first()

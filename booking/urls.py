@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from booking.views import agenda, calendars, client, coach, feeds, manage, public, series, waitlist, webhooks
+from booking.views import (
+    agenda,
+    calendars,
+    client,
+    coach,
+    feeds,
+    manage,
+    public,
+    series,
+    waitlist,
+    waitlist_coach,
+    webhooks,
+)
 
 # /b/<token>/...: the client's manage link (the token is the secret).
 manage_urlpatterns = [
@@ -57,6 +69,17 @@ dashboard_urlpatterns = [
         name="dashboard_booking_reschedule",
     ),
     path("bookings/<str:reference>/<slug:action>/", coach.booking_action, name="dashboard_booking_action"),
+    path("waitlist/", waitlist_coach.waitlist_page, name="dashboard_waitlist"),
+    path(
+        "waitlist/<str:reference>/remove/",
+        waitlist_coach.waitlist_remove_view,
+        name="dashboard_waitlist_remove",
+    ),
+    path(
+        "waitlist/emails/<int:pk>/retry/",
+        waitlist_coach.waitlist_email_retry_view,
+        name="dashboard_waitlist_email_retry",
+    ),
     path("calendars/", calendars.calendar_list, name="dashboard_calendars"),
     path("calendars/<int:pk>/remove/", calendars.calendar_remove, name="dashboard_calendar_remove"),
     path("calendars/<int:pk>/refresh/", calendars.calendar_refresh, name="dashboard_calendar_refresh"),

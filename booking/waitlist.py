@@ -413,6 +413,10 @@ __all__ = [
     "join_problem",
     "waitlist_booked",
     "waitlist_confirm",
+    "waitlist_email_retry",
+    "waitlist_remove",
+    "waitlist_entries_export",
+    "waitlist_entries_forget",
     "waitlist_join",
     "waitlist_leave",
     "waitlist_match",
@@ -420,3 +424,75 @@ __all__ = [
     "waitlist_sweep",
     "waitlist_take",
 ]
+
+
+def waitlist_entries_export(user: Any, emails: list[str]) -> list[dict[str, Any]]:
+    """The person's waitlist entries (by any of their addresses), for "download my data"."""
+    entries = (
+        WaitlistEntry.objects.filter(_email_in(emails))
+        .select_related("coach", "offering")
+        .order_by("created_at")
+    )
+    return [
+        {
+            "reference": e.reference,
+            "coach": e.coach.display_name,
+            "offering": e.offering.title,
+            "name": e.name,
+            "email": e.email,
+            "time_zone": e.time_zone,
+            "from": e.date_from.isoformat(),
+            "to": e.date_to.isoformat(),
+            "status": e.status,
+            "created_at": e.created_at.isoformat(),
+            "holds": [
+                {"start": h.start.isoformat(), "status": h.status, "until": h.expires_at.isoformat()}
+                for h in e.holds.order_by("created_at")
+            ],
+        }
+        for e in entries
+    ]
+
+
+def waitlist_entries_forget(user: Any, emails: list[str], now: datetime) -> int:
+    """Account deletion: the person's entries go (their holds pass on); the coach keeps nothing of them."""
+    with transaction.atomic():
+        entries = WaitlistEntry.objects.filter(_email_in(emails))
+        coaches = set(
+            WaitlistHold.objects.filter(entry__in=entries, status=H.HELD).values_list("coach_id", flat=True)
+        )
+        deleted = entries.count()
+        entries.delete()
+        for coach_id in coaches:
+            enqueue_on_commit(tasks.waitlist_match, coach_id)
+    return deleted
+
+
+def _email_in(emails: list[str]) -> Q:
+    query = Q(pk__in=[])
+    for email in emails:
+        query |= Q(email__iexact=email)
+    return query
+
+
+def waitlist_remove(*, entry: WaitlistEntry, now: datetime | None = None) -> bool:
+    """The coach takes someone off the line (a time held for them passes on)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_coach(entry.coach_id)
+        removed = _end_entries(WaitlistEntry.objects.filter(pk=entry.pk), status=E.LEFT, now=now)
+    if removed:
+        logger.info("waitlist %s: removed by the coach", entry.reference)
+    return bool(removed)
+
+
+def waitlist_email_retry(*, email: WaitlistEmail) -> bool:
+    """Send a failed waitlist email again (a fresh round of retries); False if it is not failed.
+    An offer whose hold has ended is not sent: the send task skips it."""
+    with transaction.atomic():
+        retried = WaitlistEmail.objects.filter(pk=email.pk, status=WaitlistEmail.Status.FAILED).update(
+            status=WaitlistEmail.Status.PENDING, locked_until=None, attempts=0
+        )
+        if retried:
+            enqueue_on_commit(tasks.send_waitlist_email, email.pk)
+    return bool(retried)
