@@ -444,8 +444,8 @@ class WaitlistEntry(models.Model):
     Double opt-in: an entry is ``unconfirmed`` until its owner follows the confirmation email,
     and only ``waiting`` entries are offered holds, in line order (``confirmed_at``, then id).
     ``range_start``/``range_end`` are the client's dates ``date_from``..``date_to`` (inclusive)
-    in their zone, as UTC instants. An entry ends when its owner books, leaves, the dates pass or
-    they let ``MAX_LAPSED`` offers lapse.
+    in their zone, as UTC instants. An entry ends when its owner books, leaves (or the coach takes
+    them off) or the dates pass.
     """
 
     class Status(models.TextChoices):
@@ -453,7 +453,7 @@ class WaitlistEntry(models.Model):
         WAITING = "waiting", "Waiting"
         BOOKED = "booked", "Booked"
         LEFT = "left", "Left the list"
-        ENDED = "ended", "Dates passed"
+        ENDED = "ended", "Days passed"
 
     OPEN_STATUSES = (Status.UNCONFIRMED, Status.WAITING)
 
@@ -487,6 +487,12 @@ class WaitlistEntry(models.Model):
                 fields=["coach", "confirmed_at", "id"], condition=Q(status="waiting"), name="waitlist_line"
             ),
             models.Index(fields=["email"], name="waitlist_email"),
+            # A new booking ends its client's open entries for the call (booking/services.py).
+            models.Index(
+                fields=["offering"],
+                condition=Q(status__in=["unconfirmed", "waiting"]),
+                name="waitlist_open_by_offering",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(date_to__gte=F("date_from")), name="waitlist_dates_in_order"),

@@ -34,6 +34,8 @@ from booking.models import (
     EmailDelivery,
     IdempotencyKey,
     Reminder,
+    WaitlistEntry,
+    WaitlistHold,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -209,6 +211,7 @@ def booking_create(
                     booking=booking,
                     expires_at=now + IDEMPOTENCY_TTL,
                 )
+            _end_waiting(offering, client_email, now=now, taken_hold_id=hold_id)
             if join_community and offering.coach.community_enabled:
                 # Double opt-in, as from the signup form: a pending subscriber and a
                 # confirmation email, committed (or not) with the booking.
@@ -394,6 +397,7 @@ def booking_series_create(
                 )
                 for n, occurrence in enumerate(o for o in bookable if o.start is not None)
             ]
+            _end_waiting(offering, booker.email, now=now)
             if idempotency_key:
                 IdempotencyKey.objects.create(
                     scope=scope,
@@ -829,6 +833,28 @@ def _check_may_change(
         problem = policy(booking, now=now)
         if problem:
             raise PolicyViolation(problem)
+
+
+def _end_waiting(offering: Offering, email: str, *, now: datetime, taken_hold_id: int | None = None) -> None:
+    """The client booked this call: their waitlist entries for it end in the booking's own
+    transaction (one query when there are none), and a time held for them passes on."""
+    ended = WaitlistEntry.objects.filter(
+        offering_id=offering.pk, email__iexact=email, status__in=WaitlistEntry.OPEN_STATUSES
+    ).update(status=WaitlistEntry.Status.BOOKED, ended_at=now)
+    if not ended:
+        return
+    released = (
+        WaitlistHold.objects.filter(
+            entry__offering_id=offering.pk,
+            entry__email__iexact=email,
+            entry__status=WaitlistEntry.Status.BOOKED,
+            status=WaitlistHold.Status.HELD,
+        )
+        .exclude(pk=taken_hold_id)
+        .update(status=WaitlistHold.Status.RELEASED, ended_at=now)
+    )
+    if released:
+        enqueue_on_commit(tasks.waitlist_match, offering.coach_id)
 
 
 def lock_coach(coach_id: int) -> None:

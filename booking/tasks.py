@@ -155,11 +155,9 @@ _FREES_TIME = (BookingEvent.Kind.CANCELLED, BookingEvent.Kind.DECLINED, BookingE
 
 
 def _tell_waitlist(event: BookingEvent) -> None:
-    from booking.waitlist import waitlist_booked
-
-    if event.kind == BookingEvent.Kind.CREATED:
-        waitlist_booked(booking=event.booking)
-    elif event.kind in _FREES_TIME:
+    # A lost message is no loss: sweep_unsent_emails notifies the event again, and the
+    # rematch_waitlists beat task looks at every line anyway.
+    if event.kind in _FREES_TIME:
         waitlist_match.delay(event.booking.coach_id)
 
 
@@ -648,9 +646,21 @@ def waitlist_match(coach_id: int) -> int:
 
 
 @shared_task(ignore_result=True)
+def rematch_waitlists() -> int:
+    """Beat, every 15 minutes: match every coach with a line, for what no event announced (an
+    offering made bookable further ahead, a lost message)."""
+    from booking.waitlist import waiting_coaches
+
+    coaches = waiting_coaches(now=timezone.now())
+    for coach_id in coaches:
+        waitlist_match.apply_async((coach_id,), expires=SWEEP_EXPIRES)
+    return len(coaches)
+
+
+@shared_task(ignore_result=True)
 def sweep_waitlist() -> int:
-    """Beat, every minute: end passed ranges; match every coach with a line or an expired hold
-    (hours the coach opened, holds that lapsed); send the emails whose message was lost."""
+    """Beat, every minute: end passed ranges; match the coaches whose holds ran out (the time
+    passes to the next in line); send the emails whose message was lost."""
     from booking.waitlist import waitlist_sweep
 
     result = waitlist_sweep(now=timezone.now())
@@ -679,17 +689,16 @@ def send_waitlist_email(self, email_id: int) -> None:
     )
     if email is None:
         return
-    if email.hold is not None and (
-        email.hold.status != WaitlistHold.Status.HELD or email.hold.expires_at <= now
-    ):
+    if email.hold is not None and not _still_offered(email.hold, now=now):
         _finish_waitlist_email(email_id, status=WaitlistEmail.Status.SKIPPED)
-        return  # the hold ended before its email went: nothing to offer any more
+        return  # the hold ended, or its time closed, before its email went: nothing to offer
     try:
         build_waitlist_message(email).send()
     except RETRYABLE as exc:
         error = describe_error(exc)
         retries = self.request.retries
-        if is_permanent(exc) or retries >= self.max_retries:
+        # The row's attempts count every chain of retries (a sweep may start another).
+        if is_permanent(exc) or max(retries, email.attempts - 1) >= self.max_retries:
             _finish_waitlist_email(email_id, status=WaitlistEmail.Status.FAILED, error=error)
             logger.error("waitlist email %s (%s): failed for good: %s", email_id, email.kind, error)
             return
@@ -703,6 +712,20 @@ def send_waitlist_email(self, email_id: int) -> None:
         raise
     _finish_waitlist_email(email_id, status=WaitlistEmail.Status.SENT, sent=True)
     logger.info("waitlist email %s (%s, entry %s): sent", email_id, email.kind, email.entry.reference)
+
+
+def _still_offered(hold: WaitlistHold, *, now: datetime) -> bool:
+    """The hold is live and its time still bookable for the holder (the coach may have closed it:
+    then it is let go, and the line matched again)."""
+    from booking.slots import offering_slot_is_free
+    from booking.waitlist import waitlist_release
+
+    if hold.status != WaitlistHold.Status.HELD or hold.expires_at <= now:
+        return False
+    if offering_slot_is_free(offering=hold.offering, start=hold.start, now=now, exclude_hold_id=hold.pk):
+        return True
+    waitlist_release(entry=hold.entry, hold_id=hold.pk, now=now)
+    return False
 
 
 def _finish_waitlist_email(

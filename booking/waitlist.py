@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from booking import tasks
@@ -40,12 +40,14 @@ E = WaitlistEntry.Status
 H = WaitlistHold.Status
 # The longest range one entry may wait for (the coach's horizon may be shorter).
 MAX_RANGE_DAYS = 92
-# After this many offers left to lapse the entry ends: the list is for people who want a time.
-MAX_LAPSED = 3
+# A hold shorter than this is no use to anyone: such a start is not held (it starts too soon).
+MIN_HOLD = timedelta(minutes=10)
 # A second join with the same address and call within this long sends no second email.
 JOIN_QUIET = timedelta(minutes=10)
 # Entries looked at per coach and run: the line's head; the next run sees the rest.
 MATCH_BATCH = 200
+# A pending email not tried this long after it was written lost its message.
+SWEEP_GRACE = timedelta(minutes=2)
 
 
 class WaitlistError(BookingError):
@@ -93,6 +95,10 @@ def join_problem(
             "from",
             f"{offering.coach.display_name} takes bookings up to {offering.horizon_days} days ahead.",
         )
+    # The list is for days that are full: a free time there is booked, not waited for.
+    start, end = entry_range(time_zone, date_from, date_to)
+    if offering_free_between(offering=offering, start=start, end=end, now=now):
+        return "from", "There are free times on these days: book one of them, or choose days that are full."
     return None
 
 
@@ -110,8 +116,8 @@ def waitlist_join(
     """Put someone on the list, unconfirmed, and send them one "please confirm" email.
 
     The answer is the same whether or not the address was on the list already, so nobody
-    learns who waits for whom; a repeat within ``JOIN_QUIET`` updates the unconfirmed entry
-    and sends nothing more.
+    learns who waits for whom; a repeat within ``JOIN_QUIET`` changes nothing and sends nothing
+    (so nobody can rewrite another person's request either).
     """
     now = now or timezone.now()
     problem = join_problem(
@@ -131,16 +137,13 @@ def waitlist_join(
     }
     with transaction.atomic():
         recent = (
-            WaitlistEntry.objects.select_for_update()
-            .filter(
+            WaitlistEntry.objects.filter(
                 offering=offering, email__iexact=email, status=E.UNCONFIRMED, created_at__gte=now - JOIN_QUIET
             )
             .order_by("-created_at")
             .first()
         )
         if recent is not None:
-            WaitlistEntry.objects.filter(pk=recent.pk).update(**fields)
-            recent.refresh_from_db()
             return recent
         entry = WaitlistEntry.objects.create(
             reference=new_waitlist_reference(),
@@ -224,6 +227,11 @@ def waitlist_take(
             raise WaitlistError("This time is not held for you.")
         if hold.status == H.TAKEN and hold.booking_id is not None:
             return Booking.objects.select_related("coach__user", "offering").get(pk=hold.booking_id)
+        if WaitlistEntry.objects.filter(pk=entry.pk).values_list("status", flat=True).first() != E.WAITING:
+            raise WaitlistError("This waitlist entry has ended, so it holds no time any more.")
+        if hold.status == H.RELEASED:
+            raise WaitlistError("You passed this time on. You're still on the list for another.")
+        # A hold that lapsed still books if nobody took the time meanwhile.
         live = hold.status == H.HELD and hold.expires_at > now
         created = booking_create(
             offering=hold.offering,
@@ -243,22 +251,6 @@ def waitlist_take(
     return created.booking
 
 
-def waitlist_booked(*, booking: Booking, now: datetime | None = None) -> int:
-    """A booking was made: the client's open entries for that call end (they booked), and a
-    time held for them passes on. Called by the task that follows a booking's creation."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        entries = WaitlistEntry.objects.filter(
-            offering_id=booking.offering_id,
-            email__iexact=booking.client_email,
-            status__in=WaitlistEntry.OPEN_STATUSES,
-        )
-        if not entries.exists():
-            return 0
-        lock_coach(booking.coach_id)
-        return _end_entries(entries, status=E.BOOKED, now=now)
-
-
 def waitlist_match(*, coach_id: int, now: datetime | None = None) -> list[WaitlistHold]:
     """Hold free times of the coach for the line, first in line first; the new holds.
 
@@ -268,6 +260,11 @@ def waitlist_match(*, coach_id: int, now: datetime | None = None) -> list[Waitli
     """
     now = now or timezone.now()
     made: list[WaitlistHold] = []
+    if not (
+        WaitlistEntry.objects.filter(coach_id=coach_id, status=E.WAITING).exists()
+        or WaitlistHold.objects.filter(coach_id=coach_id, status=H.HELD, expires_at__lte=now).exists()
+    ):
+        return made  # no line, nothing to lapse: no lock taken
     with transaction.atomic():
         lock_coach(coach_id)
         _lapse(WaitlistHold.objects.filter(coach_id=coach_id), now=now)
@@ -293,7 +290,11 @@ def waitlist_match(*, coach_id: int, now: datetime | None = None) -> list[Waitli
             free = offering_free_between(
                 offering=offering, start=entry.range_start, end=entry.range_end, now=now
             )
-            start = next((s for s in free if s not in offered[entry.pk]), None)
+            # The hold ends when the booking's notice would close the time anyway.
+            notice = timedelta(minutes=offering.min_notice_minutes)
+            start = next(
+                (s for s in free if s not in offered[entry.pk] and s - notice - now >= MIN_HOLD), None
+            )
             if start is None:
                 continue
             end = start + offering.duration
@@ -305,7 +306,7 @@ def waitlist_match(*, coach_id: int, now: datetime | None = None) -> list[Waitli
                 end=end,
                 blocked_start=start - timedelta(minutes=offering.buffer_before_minutes),
                 blocked_end=end + timedelta(minutes=offering.buffer_after_minutes),
-                expires_at=min(now + timedelta(minutes=minutes), start),
+                expires_at=min(now + timedelta(minutes=minutes), start - notice),
             )
             _owe_email(entry, WaitlistEmail.Kind.OFFER, hold=hold)
             made.append(hold)
@@ -315,38 +316,54 @@ def waitlist_match(*, coach_id: int, now: datetime | None = None) -> list[Waitli
 
 
 def waitlist_sweep(*, now: datetime | None = None) -> SweepResult:
-    """The beat's minute: end entries whose dates passed, lapse expired holds, and name the coaches
-    whose line to match and the emails whose message was lost (the task enqueues both)."""
+    """The beat's minute: end entries whose days passed (each coach under its lock), and name the
+    coaches with expired holds (to lapse and pass on) and the emails whose message was lost or
+    whose retry is overdue; the task enqueues both."""
     now = now or timezone.now()
-    with transaction.atomic():
-        ended = _end_entries(
-            WaitlistEntry.objects.filter(status__in=WaitlistEntry.OPEN_STATUSES, range_end__lte=now),
-            status=E.ENDED,
-            now=now,
-            rematch=False,
-        )
-    lapsed_coaches = set(
+    ended = 0
+    passed = WaitlistEntry.objects.filter(status__in=WaitlistEntry.OPEN_STATUSES, range_end__lte=now)
+    for coach_id in set(passed.order_by().values_list("coach_id", flat=True).distinct()):
+        with transaction.atomic():
+            lock_coach(coach_id)
+            ended += _end_entries(passed.filter(coach_id=coach_id), status=E.ENDED, now=now, rematch=False)
+    expired = set(
         WaitlistHold.objects.filter(status=H.HELD, expires_at__lte=now)
-        .values_list("coach_id", flat=True)
-        .distinct()
-    )
-    waiting_coaches = set(
-        WaitlistEntry.objects.filter(status=E.WAITING, range_end__gt=now)
         .order_by()
         .values_list("coach_id", flat=True)
         .distinct()
     )
+    # As booking emails: never attempted for a while, or a retry long overdue (a retry waiting for
+    # its countdown is not lost, and must not get a second chain of retries).
+    overdue = now - SWEEP_GRACE - timedelta(seconds=settings.EMAIL_RETRY_MAX_SECONDS)
     lost = list(
-        WaitlistEmail.objects.filter(
-            status=WaitlistEmail.Status.PENDING, created_at__lt=now - timedelta(minutes=2)
+        WaitlistEmail.objects.filter(status=WaitlistEmail.Status.PENDING)
+        .filter(
+            Q(attempts=0, created_at__lt=now - SWEEP_GRACE) | Q(attempts__gt=0, last_attempt_at__lt=overdue)
         )
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .order_by()
         .values_list("pk", flat=True)[:1000]
     )
-    return SweepResult(
-        lapsed=len(lapsed_coaches), ended=ended, coaches=sorted(lapsed_coaches | waiting_coaches), emails=lost
+    return SweepResult(lapsed=len(expired), ended=ended, coaches=sorted(expired), emails=lost)
+
+
+def waiting_coaches(*, now: datetime | None = None) -> list[int]:
+    """Every coach with someone in line: the catch-all rematch (changes no event announced)."""
+    now = now or timezone.now()
+    return sorted(
+        set(
+            WaitlistEntry.objects.filter(status=E.WAITING, range_end__gt=now)
+            .order_by()
+            .values_list("coach_id", flat=True)
+            .distinct()
+        )
     )
+
+
+def waitlist_availability_changed(coach_id: int) -> None:
+    """Coaching's hours, overrides or busy calendars changed (inside that transaction): the line
+    is offered what is free once it commits."""
+    enqueue_on_commit(tasks.waitlist_match, coach_id)
 
 
 def _owe_email(entry: WaitlistEntry, kind: str, *, hold: WaitlistHold | None = None) -> None:
@@ -362,22 +379,13 @@ def _skip_offer_emails(hold_ids: list[int]) -> None:
 
 
 def _lapse(holds: Any, *, now: datetime) -> list[int]:
-    """Expired live holds among ``holds`` lapse; an entry that let ``MAX_LAPSED`` lapse ends."""
+    """Expired live holds among ``holds`` lapse (their entries stay in line for another time)."""
     expired = list(holds.filter(status=H.HELD, expires_at__lte=now).values_list("pk", "entry_id"))
     if not expired:
         return []
     ids = [pk for pk, _ in expired]
     WaitlistHold.objects.filter(pk__in=ids, status=H.HELD).update(status=H.LAPSED, ended_at=now)
     _skip_offer_emails(ids)
-    worn_out = [
-        row["entry_id"]
-        for row in WaitlistHold.objects.filter(entry_id__in={e for _, e in expired}, status=H.LAPSED)
-        .values("entry_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=MAX_LAPSED)
-    ]
-    if worn_out:
-        WaitlistEntry.objects.filter(pk__in=worn_out, status=E.WAITING).update(status=E.ENDED, ended_at=now)
     return ids
 
 
@@ -404,14 +412,14 @@ def _end_entries(entries: Any, *, status: str, now: datetime, rematch: bool = Tr
 
 
 __all__ = [
-    "MAX_LAPSED",
     "MAX_RANGE_DAYS",
     "SlotUnavailable",
     "SweepResult",
     "WaitlistError",
     "entry_range",
     "join_problem",
-    "waitlist_booked",
+    "waiting_coaches",
+    "waitlist_availability_changed",
     "waitlist_confirm",
     "waitlist_email_retry",
     "waitlist_remove",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -29,6 +29,22 @@ from common.images import reencode_photo
 from common.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
+
+# Who is told, inside the change's transaction, that a coach's free time may have grown (hours,
+# overrides, busy calendars): booking's waitlist registers here (BookingConfig.ready).
+_availability_listeners: list[Callable[[int], None]] = []
+
+
+def register_availability_listener(listener: Callable[[int], None]) -> None:
+    """``listener(coach_id)`` runs inside every transaction that changes a coach's availability."""
+    if listener not in _availability_listeners:
+        _availability_listeners.append(listener)
+
+
+def _availability_changed(coach_id: int) -> None:
+    for listener in _availability_listeners:
+        listener(coach_id)
+
 
 DEFAULT_HORIZON_DAYS = 60
 HORIZON_MARGIN = timedelta(days=2)
@@ -175,6 +191,7 @@ def weekly_hours_replace(
     # One transaction: a reader sees the old week or the new one, never half of each.
     with transaction.atomic():
         WeeklyHours.objects.filter(coach=coach).delete()
+        _availability_changed(coach.pk)
         return WeeklyHours.objects.bulk_create(rows)
 
 
@@ -195,6 +212,7 @@ def date_override_create(
         rows = [DateOverride(coach=coach, date=day, start=s, end=e, note=note) for s, e in windows]
     try:
         with transaction.atomic():
+            _availability_changed(coach.pk)
             return DateOverride.objects.bulk_create(rows)
     except IntegrityError as exc:
         raise SetupError("You already have an override on this date. Remove it first to change it.") from exc
@@ -202,7 +220,9 @@ def date_override_create(
 
 def date_override_delete(*, coach: Coach, day: date) -> int:
     """Remove every override row of ``day``: the weekly hours apply again."""
-    deleted, _ = DateOverride.objects.filter(coach=coach, date=day).delete()
+    with transaction.atomic():
+        deleted, _ = DateOverride.objects.filter(coach=coach, date=day).delete()
+        _availability_changed(coach.pk)
     return deleted
 
 
@@ -219,7 +239,9 @@ def busy_calendar_add(*, coach: Coach, name: str, url: str) -> BusyCalendar:
 
 def busy_calendar_remove(*, calendar: BusyCalendar) -> None:
     """Disconnect a calendar; its busy blocks go with it."""
-    calendar.delete()
+    with transaction.atomic():
+        calendar.delete()
+        _availability_changed(calendar.coach_id)
 
 
 def busy_calendar_refresh_soon(*, calendar: BusyCalendar) -> None:
@@ -299,6 +321,7 @@ def busy_calendar_refresh(*, calendar: BusyCalendar, now: datetime | None = None
             ],
             batch_size=1000,
         )
+        _availability_changed(locked.coach_id)
         BusyCalendar.objects.filter(pk=locked.pk).update(
             last_fetched_at=frozen_now,
             last_error="",

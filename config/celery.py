@@ -39,10 +39,16 @@ app.conf.beat_schedule = {
         "schedule": crontab(),
     },
     # The waitlist (booking/waitlist.py): entries whose dates passed end, expired holds lapse and
-    # pass to the next in line, every coach's line is offered what is free, lost emails go again.
+    # pass to the next in line, lost emails go again.
     "sweep-waitlist": {
         "task": "booking.tasks.sweep_waitlist",
         "schedule": 60.0,
+    },
+    # Every line offered what is free, for changes no event announced (booking/tasks.py);
+    # cancellations, moves and the coach's hours and calendars announce theirs at once.
+    "rematch-waitlists": {
+        "task": "booking.tasks.rematch_waitlists",
+        "schedule": 900.0,
     },
     # Email community (community/tasks.py): lost confirmation emails and
     # broadcasts that stopped making progress are picked up again.

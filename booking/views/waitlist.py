@@ -32,6 +32,7 @@ from booking.waitlist import (
 from booking.waitlist_forms import WaitlistForm
 from coaching.models import Offering
 from common.display import CallTime, day_label, visitor_zone
+from common.errors import UserFacingError
 from common.hour_cycle import locale_from_request
 from common.ratelimit import manage_lookup_throttle, too_many_requests, waitlist_join_throttle
 from common.shortcuts import found_or_404
@@ -84,11 +85,12 @@ def join(request: HttpRequest, coach: str, offering: str) -> HttpResponse:
                 return redirect("waitlist_sent", coach=found.coach.slug, offering=found.slug)
     else:
         today = now.astimezone(choice.zone).date()
-        first = _date_param(request.GET.get("from", "")) or today
-        last = _date_param(request.GET.get("to", "")) or first + WEEK
+        # Clamped to the horizon: a hand-made ?from=9999-12-31 is a form to correct, not a crash.
+        horizon = today + timedelta(days=found.horizon_days)
+        first = min(max(_date_param(request.GET.get("from", "")) or today, today), horizon)
+        last = min(max(_date_param(request.GET.get("to", "")) or first + WEEK, first), horizon + WEEK)
         form = WaitlistForm(
-            initial={"time_zone": choice.name, "date_from": max(first, today), "date_to": max(last, today)},
-            zones=zones,
+            initial={"time_zone": choice.name, "date_from": first, "date_to": last}, zones=zones
         )
     return render(request, "booking/waitlist_join.html", _join_context(found, form))
 
@@ -219,7 +221,9 @@ def entry_take(request: HttpRequest, token: str) -> HttpResponse:
             request, "Sorry, this time went to someone else. You're still on the list for another."
         )
         return redirect("waitlist_entry", token=token)
-    except WaitlistError as exc:
+    except UserFacingError as exc:
+        # The hold is not this entry's or has ended, or the call changed meanwhile (it now
+        # needs a package, say): the message says what to do.
         messages.error(request, exc.message)
         return redirect("waitlist_entry", token=token)
     return redirect("booking_confirmed", token=manage_token(booking))
@@ -250,4 +254,4 @@ def entry_leave(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None

@@ -43,8 +43,8 @@ def full_day(offering: Offering) -> list[Booking]:
 
 
 @pytest.fixture
-def in_line(offering: Offering) -> Callable[..., WaitlistEntry]:
-    """``in_line(n)``: person n joins for 2 December (their own zone) and confirms."""
+def in_line(offering: Offering, full_day: list[Booking]) -> Callable[..., WaitlistEntry]:
+    """``in_line(n)``: person n joins for the full 2 December (their own zone) and confirms."""
 
     def make(
         n: int,

@@ -22,13 +22,13 @@ def body(**overrides: object) -> dict[str, object]:
         "email": "grace@example.com",
         "timezone": "Europe/Berlin",
         "from": DAY.isoformat(),
-        "to": "2026-12-04",
+        "to": DAY.isoformat(),
         **overrides,
     }
 
 
 def test_it_joins_unconfirmed_and_sends_one_confirmation(
-    client, offering: Offering, django_capture_on_commit_callbacks, mailoutbox
+    client, offering: Offering, full_day, django_capture_on_commit_callbacks, mailoutbox
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, body(), content_type="application/json")
@@ -39,12 +39,14 @@ def test_it_joins_unconfirmed_and_sends_one_confirmation(
         "unconfirmed",
         "Europe/Berlin",
         "2026-12-02",
-        "2026-12-04",
+        "2026-12-02",
     )
     assert len(mailoutbox) == 1 and "Please confirm" in mailoutbox[0].subject
 
 
-def test_the_answer_is_the_same_for_an_address_already_on_the_list(client, offering: Offering) -> None:
+def test_the_answer_is_the_same_for_an_address_already_on_the_list(
+    client, offering: Offering, full_day
+) -> None:
     first = client.post(URL, body(), content_type="application/json")
     second = client.post(URL, body(), content_type="application/json")
     assert first.status_code == second.status_code == 201
@@ -81,7 +83,14 @@ def test_a_package_only_call_has_no_waitlist(client, offering: Offering) -> None
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "offering"
 
 
-def test_joining_is_rate_limited(client, offering: Offering, settings) -> None:
+def test_days_with_free_times_are_booked_not_waited_for(client, offering: Offering) -> None:
+    response = client.post(URL, body(to="2026-12-04"), content_type="application/json")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][-1] == "from"
+    assert "free times on these days" in response.json()["detail"][0]["msg"]
+
+
+def test_joining_is_rate_limited(client, offering: Offering, full_day, settings) -> None:
     settings.WAITLIST_JOIN_RATE = "2/m"
     codes = [
         client.post(URL, body(email=f"p{n}@example.com"), content_type="application/json").status_code

@@ -3,7 +3,7 @@ for everyone else while held, and passes on when unclaimed (time pinned with tim
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.core import mail
@@ -11,16 +11,18 @@ from django.core import mail
 from booking.models import Booking, WaitlistEmail, WaitlistEntry, WaitlistHold
 from booking.services import SlotUnavailable, booking_cancel, booking_create
 from booking.slots import offering_free_slots, offering_slot_is_free
-from booking.tasks import sweep_waitlist
+from booking.tasks import send_waitlist_email, sweep_waitlist
 from booking.waitlist import (
-    MAX_LAPSED,
+    WaitlistError,
+    waitlist_join,
     waitlist_leave,
     waitlist_match,
     waitlist_release,
     waitlist_sweep,
     waitlist_take,
 )
-from coaching.models import Offering
+from coaching.models import DateOverride, Offering
+from coaching.services import date_override_delete
 from tests.factories import DateOverrideFactory
 from tests.support import NOW
 from tests.waitlist.conftest import DAY, FIRST, SECOND
@@ -208,7 +210,7 @@ def test_leaving_ends_the_entry_and_passes_its_hold_on(
 def test_booking_another_way_ends_the_entry(
     offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
 ) -> None:
-    entry = in_line(1, date_from=DAY, date_to=DAY + timedelta(days=2))
+    entry = in_line(1)
     with django_capture_on_commit_callbacks(execute=True):
         booking_create(
             offering=offering,
@@ -230,24 +232,108 @@ def test_entries_end_when_their_days_pass(offering: Offering, full_day, in_line,
     assert entry.status == E.ENDED
 
 
-def test_an_entry_ends_after_letting_offers_lapse_again_and_again(
-    offering: Offering, in_line, time_machine
+def test_after_a_lapse_the_entry_stays_in_line_for_the_next_opening(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
 ) -> None:
-    # Plenty of free time on 3 December: each lapse brings the next free start, up to MAX_LAPSED.
-    entry = in_line(1, date_from=date(2026, 12, 3), date_to=date(2026, 12, 3))
-    now = NOW
-    for _ in range(MAX_LAPSED):
-        assert len(waitlist_match(coach_id=offering.coach_id, now=now)) == 1
-        now += HOLD
-    waitlist_match(coach_id=offering.coach_id, now=now)
+    entry = in_line(1)
+    free_up(full_day[0], django_capture_on_commit_callbacks)
+    waitlist_match(coach_id=offering.coach_id, now=NOW + HOLD)  # lapses, nobody else waits
     entry.refresh_from_db()
-    assert entry.status == E.ENDED
-    assert entry.holds.filter(status=H.LAPSED).count() == MAX_LAPSED
-    assert len({h.start for h in entry.holds.all()}) == MAX_LAPSED
+    assert entry.status == E.WAITING and entry.holds.get().status == H.LAPSED
+    free_up(full_day[1], django_capture_on_commit_callbacks)
+    waitlist_match(coach_id=offering.coach_id, now=NOW + HOLD)
+    assert sorted(h.start for h in entry.holds.all()) == [FIRST, SECOND]
+
+
+def test_days_with_free_times_cannot_be_waited_for(offering: Offering, full_day) -> None:
+    with pytest.raises(WaitlistError) as raised:
+        waitlist_join(
+            offering=offering,
+            name="Early",
+            email="early@example.com",
+            time_zone="America/New_York",
+            date_from=DAY,
+            date_to=DAY + timedelta(days=1),
+            now=NOW,
+        )
+    assert raised.value.field == "from" and "free times" in raised.value.message
+
+
+def test_hours_the_coach_opens_go_to_the_line_at_once(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
+) -> None:
+    entry = in_line(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        date_override_delete(coach=offering.coach, day=DAY)  # back to 09:00-17:00
+    assert entry.holds.get().start == datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York
+
+
+def test_a_hold_ends_before_the_calls_notice_closes_it(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
+) -> None:
+    offering.min_notice_minutes = 26 * 60 + 40  # FIRST (27 h away) closes in 20 minutes
+    offering.save(update_fields=["min_notice_minutes"])
+    entry = in_line(1)
+    free_up(full_day[0], django_capture_on_commit_callbacks)
+    hold = entry.holds.get()
+    assert hold.expires_at == FIRST - timedelta(minutes=offering.min_notice_minutes)
+    assert hold.expires_at - NOW == timedelta(minutes=20)
+
+
+def test_a_start_too_soon_to_hold_is_not_offered(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
+) -> None:
+    offering.min_notice_minutes = 26 * 60 + 55  # FIRST closes in 5 minutes: too short a hold
+    offering.save(update_fields=["min_notice_minutes"])
+    entry = in_line(1)
+    free_up(full_day[0], django_capture_on_commit_callbacks)
+    assert not entry.holds.exists()
+
+
+def test_a_hold_whose_time_the_coach_closed_is_let_go_not_emailed(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks, mailoutbox
+) -> None:
+    entry = in_line(1)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        booking_cancel(booking=full_day[0], by="coach", now=NOW)
+    for callback in callbacks:  # the cancellation's emails and the match, not the offer yet
+        callback()
+    hold = entry.holds.get()
+    DateOverride.objects.filter(coach=offering.coach, date=DAY).update(start=time(10, 30))
+    send_waitlist_email(WaitlistEmail.objects.get(hold=hold).pk)
+    hold.refresh_from_db()
+    assert hold.status == H.RELEASED
+    assert WaitlistEmail.objects.get(hold=hold).status == WaitlistEmail.Status.SKIPPED
+    assert offers_to("waiting1@example.com") == []
+
+
+def test_taking_after_leaving_or_passing_on_is_refused(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
+) -> None:
+    first = in_line(1)
+    free_up(full_day[0], django_capture_on_commit_callbacks)
+    hold = first.holds.get()
+    waitlist_release(entry=first, hold_id=hold.pk, now=NOW)
+    with pytest.raises(WaitlistError, match="passed this time on"):
+        waitlist_take(entry=first, hold_id=hold.pk, now=NOW)
+    waitlist_leave(entry=first, now=NOW)
+    with pytest.raises(WaitlistError, match="has ended"):
+        waitlist_take(entry=first, hold_id=hold.pk, now=NOW)
+    assert not Booking.objects.filter(client_email="waiting1@example.com").exists()
+
+
+def test_a_retry_waiting_for_its_countdown_is_not_swept_again(offering: Offering, full_day, in_line) -> None:
+    entry = in_line(1, confirm=False)
+    email = entry.emails.get()
+    WaitlistEmail.objects.filter(pk=email.pk).update(attempts=2, last_attempt_at=NOW - timedelta(minutes=5))
+    assert waitlist_sweep(now=NOW + timedelta(minutes=10)).emails == []
+    # Long overdue (its retry message was lost): sent again.
+    later = NOW + timedelta(hours=2)
+    assert waitlist_sweep(now=later).emails == [email.pk]
 
 
 def test_a_new_confirmation_replaces_the_older_entry(offering: Offering, in_line) -> None:
     old = in_line(1)
-    new = in_line(1, date_from=DAY, date_to=DAY + timedelta(days=5))
+    new = in_line(1)
     old.refresh_from_db()
     assert (old.status, new.status) == (E.LEFT, E.WAITING)

@@ -47,7 +47,7 @@ def test_the_join_form_prefills_the_week_and_the_zone(client, offering: Offering
 
 
 def test_joining_answers_check_your_inbox_and_sends_one_confirmation(
-    client, offering: Offering, django_capture_on_commit_callbacks, mailoutbox
+    client, offering: Offering, full_day, django_capture_on_commit_callbacks, mailoutbox
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(JOIN, join_data())
@@ -68,6 +68,7 @@ def test_joining_answers_check_your_inbox_and_sends_one_confirmation(
         ({"time_zone": "Mars/Olympus"}, "is not a known time zone"),
         ({"date_from": "2026-12-02", "date_to": "2027-06-01"}, "at most 92 days"),
         ({"name": ""}, "This field is required"),
+        ({"date_to": "2026-12-03"}, "There are free times on these days"),
     ],
 )
 def test_bad_input_re_renders_the_form_with_the_problem(
@@ -77,6 +78,13 @@ def test_bad_input_re_renders_the_form_with_the_problem(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "query", ["?from=9999-12-31", "?from=2026-13-01&to=x", "?to=1999-01-01", "?tz=Nowhere/Land"]
+)
+def test_hand_made_dates_in_the_address_give_a_form(client, offering: Offering, query: str) -> None:
+    assert client.get(JOIN + query).status_code == 200
 
 
 def test_the_whole_path_confirm_get_a_hold_and_book_it_in_one_click(
@@ -148,6 +156,20 @@ def test_letting_the_time_go_and_leaving_from_the_link(
     assert entry.status == WaitlistEntry.Status.LEFT
 
 
+def test_a_call_that_became_package_only_says_so(
+    client, offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
+) -> None:
+    entry = in_line(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_cancel(booking=full_day[0], by="coach", now=NOW)
+    offering.package_only = True
+    offering.save(update_fields=["package_only"])
+    link = reverse("waitlist_entry", kwargs={"token": waitlist_token(entry)})
+    response = client.post(link + "take/", {"hold": str(entry.holds.get().pk)}, follow=True)
+    assert response.status_code == 200 and "package" in response.content.decode()
+    assert not Booking.objects.filter(client_email="waiting1@example.com").exists()
+
+
 def test_a_hold_that_went_to_someone_else_says_so(
     client, offering: Offering, full_day, in_line, django_capture_on_commit_callbacks, time_machine
 ) -> None:
@@ -180,7 +202,7 @@ def test_an_altered_link_is_not_found(client, offering: Offering, in_line, suffi
 
 def test_a_bad_hold_id_changes_nothing(client, offering: Offering, in_line) -> None:
     token = waitlist_token(in_line(1))
-    for value in ("", "abc", "99999999999999999999999", "-1"):
+    for value in ("", "abc", "99999999999999999999999", "-1", "²", "١"):
         response = client.post(f"/w/{token}/take/", {"hold": value}, follow=True)
         assert response.status_code == 200
         assert "not held for you" in response.content.decode()

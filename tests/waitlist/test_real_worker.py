@@ -178,7 +178,7 @@ def _beat_ticked(tmp_path: Path, name: str, times: int) -> bool:
 def test_a_cancellation_during_a_broker_outage_still_reaches_the_line(
     offering: Offering, queue: str, sink: SmtpSink, tmp_path: Path
 ) -> None:
-    """The cancellation's message is lost with the broker; the hold is a row the beat makes anyway."""
+    """The cancellation's message is lost with the broker; the beat's rematch makes the hold anyway."""
     with eager():
         bookings, first = full_day(offering)
         [entry] = line_up(offering, first, 1)
@@ -217,10 +217,10 @@ def test_an_offer_claimed_by_a_killed_worker_goes_out_once(
         kill(doomed)
     email = WaitlistEmail.objects.get(kind=WaitlistEmail.Kind.OFFER)
     assert email.status == WaitlistEmail.Status.PENDING and email.sent_at is None
-    # The claim's lease running out, simulated (it is minutes long on the real clock).
-    past = timezone.now() - timedelta(minutes=10)
-    WaitlistEmail.objects.filter(pk=email.pk).update(locked_until=past)
-    WaitlistEmail.objects.filter(pk=email.pk).update(created_at=past)
+    # The claim's lease running out and the attempt becoming overdue, simulated (minutes and half
+    # an hour on the real clock): the sweep then takes the row for lost.
+    past = timezone.now() - timedelta(hours=1)
+    WaitlistEmail.objects.filter(pk=email.pk).update(locked_until=past, last_attempt_at=past)
     with (
         worker_process("w1", queue=queue, smtp_port=sink.port, tmp_path=tmp_path),
         beat_process("b1", queue=queue, tmp_path=tmp_path),
