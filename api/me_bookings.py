@@ -33,16 +33,29 @@ from api.me_schemas import (
     WRITE_ONE,
     BookingPageOut,
     BookingQuery,
+    CoachBookingIn,
+    CoachBookingOut,
     CoachRescheduleIn,
     ReasonIn,
     conflict,
 )
+from api.schemas import ErrorOut, SeriesUnavailableOut
 from booking import selectors
 from booking.coach_view import coach_booking_data
 from booking.models import Booking, BookingEvent
-from booking.services import BookingError, SlotUnavailable, booking_reschedule
+from booking.services import (
+    Booker,
+    BookingError,
+    PolicyViolation,
+    SeriesUnavailable,
+    SlotUnavailable,
+    booking_create,
+    booking_reschedule,
+    booking_series_create,
+)
 from booking.views.coach import ACTIONS
 from coaching.models import Coach
+from practice.services import PassError
 
 router = Router()
 
@@ -140,6 +153,78 @@ def list_bookings(request: HttpRequest, filters: Query[BookingQuery]):
         "items": [_data(booking, coach) for booking in rows],
         "next_cursor": _encode_cursor(rows[-1]) if more else None,
     }
+
+
+@router.post(
+    "",
+    response={
+        201: CoachBookingOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        409: SeriesUnavailableOut | ErrorOut,
+        **AUTH_ERRORS,
+    },
+    summary="Book a call, or a standing series, for a client",
+    description=(
+        "The slot must be free by your offering's rules, as for a client; the booking is confirmed at once "
+        "(you approve your own bookings) and both sides get the confirmation with the invite. With `repeat`, "
+        "a series: all of its calls or a 409 listing the `unavailable` dates, or the free ones with "
+        "`skip_unavailable`. The answer is the (first) booking; a series' calls share its `series`."
+    ),
+    by_alias=True,
+)
+def create_booking(request: HttpRequest, payload: CoachBookingIn):
+    coach = require_write(request)
+    offering = coach.offerings.filter(slug=payload.offering).first()
+    if offering is None:
+        raise field_error("body", "offering", "No offering of yours with this slug.")
+    offering.coach = coach
+    if offering.asks_phone and not payload.phone:
+        raise field_error("body", "phone", "This call is a phone call you place: send the client's number.")
+    booker = Booker(
+        name=payload.name,
+        email=payload.email,
+        time_zone=payload.timezone,
+        phone=payload.phone if offering.asks_phone else "",
+        note=payload.note,
+        by=BookingEvent.Actor.COACH,
+    )
+    try:
+        if payload.repeat is None:
+            booking = booking_create(
+                offering=offering,
+                start=payload.start,
+                client_name=booker.name,
+                client_email=booker.email,
+                client_time_zone=booker.time_zone,
+                client_phone=booker.phone,
+                note=booker.note,
+                by=booker.by,
+            ).booking
+        else:
+            booking = booking_series_create(
+                offering=offering,
+                start=payload.start,
+                interval_weeks=payload.repeat.interval_weeks,
+                count=payload.repeat.count,
+                skip_unavailable=payload.skip_unavailable,
+                booker=booker,
+            ).bookings[0]
+    except SeriesUnavailable as exc:
+        return Status(
+            HTTPStatus.CONFLICT,
+            {"detail": exc.message, "unavailable": [day.isoformat() for day in exc.dates]},
+        )
+    except PolicyViolation as exc:
+        raise field_error("body", "repeat", exc.message) from exc
+    except PassError as exc:  # a call booked with a package only: the client books it with theirs
+        return Status(HTTPStatus.CONFLICT, {"detail": exc.message})
+    except BookingError as exc:
+        return Status(
+            HTTPStatus.CONFLICT, {"detail": NOT_FREE if isinstance(exc, SlotUnavailable) else exc.message}
+        )
+    booking.offering = offering
+    return Status(HTTPStatus.CREATED, _data(booking, coach))
 
 
 @router.get("/{reference}", response=READ_ONE, summary="One of your bookings", by_alias=True)

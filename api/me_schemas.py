@@ -10,8 +10,23 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool, field_validator
 
-from api.schemas import EMAIL_MAX_LENGTH, ErrorOut, Instant, QueryInt, Text, ValidationErrorOut, ZoneOut
+from api.schemas import (
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    ErrorOut,
+    Instant,
+    QueryInt,
+    RepeatIn,
+    Text,
+    ValidationErrorOut,
+    ZoneIn,
+    ZoneOut,
+    known_zone,
+    person_email,
+    person_name,
+)
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -179,3 +194,43 @@ def conflict(detail: str) -> dict[str, Any]:
     """An operation's ``openapi_extra``: its 409's example, in the words it answers with."""
     example = {"application/json": {"example": {"detail": detail}}}
     return {"responses": {409: {"content": example}}}
+
+
+class CoachBookingIn(Schema):
+    """A call the coach books for a client: confirmed at once, told to both sides as any booking."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "offering": "coaching-session",
+                    "start": "2026-12-03T15:00:00Z",
+                    "name": "Grace Hopper",
+                    "email": "grace@example.com",
+                    "timezone": "Europe/Berlin",
+                    "repeat": {"interval_weeks": 1, "count": 6},
+                }
+            ]
+        }
+    }
+
+    offering: Text = Field(min_length=1, max_length=60, description="Your offering's slug")
+    start: Instant = Field(description="A free slot's start, ISO 8601 with offset")
+    name: Text = Field(min_length=1, max_length=120, description="The client's name")
+    email: Text = Field(
+        min_length=3,
+        max_length=EMAIL_MAX_LENGTH,
+        description="The client's address: the confirmation and the manage link go there",
+        json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN},
+    )
+    timezone: ZoneIn = Field(max_length=64, description="The client's IANA zone, e.g. Europe/Berlin")
+    note: Text = Field(default="", max_length=2000)
+    phone: Text = Field(default="", max_length=32, description="The client's number, for a call you place")
+    repeat: RepeatIn | None = Field(
+        default=None, description="A standing series: every call at the same wall-clock time in your zone"
+    )
+    skip_unavailable: StrictBool = Field(default=False, description="With `repeat`: book the free dates only")
+
+    _name_has_text = field_validator("name")(lambda value: person_name(value))
+    _email_is_valid = field_validator("email")(lambda value: person_email(value))
+    _zone_is_known = field_validator("timezone")(lambda value: known_zone(value))

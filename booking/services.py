@@ -149,6 +149,7 @@ def booking_create(
     fingerprint: str | None = None,
     join_community: bool = False,
     hold_id: int | None = None,
+    by: str = Actor.CLIENT,
     now: datetime | None = None,
 ) -> BookingCreated:
     """Book ``start`` for a client: pending when the offering needs approval, else confirmed.
@@ -161,6 +162,7 @@ def booking_create(
     With ``client_pass``, one of its credits pays for the session, used in the same
     transaction: a PassError (exhausted, expired, not for this call) leaves nothing behind.
     ``hold_id``: the waitlist hold this client takes (booking/waitlist.py): its time is free to them.
+    ``by`` the coach: booked for the client, confirmed at once.
     """
     now = now or timezone.now()
     if timezone.is_naive(start):
@@ -200,6 +202,7 @@ def booking_create(
                     note=note,
                     user=client,
                     client_pass=client_pass,
+                    by=by,
                 ),
                 now=now,
             )
@@ -247,6 +250,8 @@ class Booker:
     note: str = ""
     user: User | None = None
     client_pass: Pass | None = None
+    # Who books: the client, or the coach for them (confirmed at once: the coach approves).
+    by: str = Actor.CLIENT
 
 
 def _insert_booking(
@@ -286,7 +291,9 @@ def _insert_booking(
         end=end,
         blocked_start=start - timedelta(minutes=offering.buffer_before_minutes),
         blocked_end=end + timedelta(minutes=offering.buffer_after_minutes),
-        status=Status.PENDING if offering.requires_approval else Status.CONFIRMED,
+        status=Status.PENDING
+        if offering.requires_approval and booker.by == Actor.CLIENT
+        else Status.CONFIRMED,
         manage_key=new_manage_key(),
         room_key=new_room_key(),
         client_record=record,
@@ -300,7 +307,7 @@ def _insert_booking(
     _record(
         booking,
         BookingEvent.Kind.CREATED,
-        Actor.CLIENT,
+        booker.by,
         now,
         {"start": start.isoformat(), **(event_detail or {})},
     )
@@ -338,7 +345,7 @@ def booking_series_create(
         raise PolicyViolation(f"Repeat every 1 to {series_dates.MAX_INTERVAL_WEEKS} weeks.")
     if not 2 <= count <= series_dates.MAX_OCCURRENCES:
         raise PolicyViolation(f"A series has 2 to {series_dates.MAX_OCCURRENCES} calls.")
-    if offering.requires_approval:
+    if offering.requires_approval and booker.by == Actor.CLIENT:
         # One request per call would ask the coach N times and leave holes in the rule.
         raise PolicyViolation("This call needs the coach's approval: book one call at a time.")
     zone = offering.coach.zone

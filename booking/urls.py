@@ -9,6 +9,7 @@ from booking.views import (
     calendars,
     client,
     coach,
+    coach_booking,
     feeds,
     manage,
     public,
@@ -62,6 +63,7 @@ dashboard_urlpatterns = [
     path("calendar/", agenda.week_calendar, name="dashboard_calendar"),
     path("preview/", coach.preview, name="dashboard_preview"),
     path("bookings/", coach.booking_list, name="dashboard_bookings"),
+    path("bookings/new/", coach_booking.booking_new, name="dashboard_booking_new"),
     path("bookings/<str:reference>/", coach.booking_detail, name="dashboard_booking"),
     path(
         "bookings/<str:reference>/reschedule/",
