@@ -31,6 +31,7 @@ from api.me_schemas import (
     READ_ONE,
     WRITE_BODY,
     WRITE_ONE,
+    BookingConflictOut,
     BookingPageOut,
     BookingQuery,
     CoachBookingIn,
@@ -39,7 +40,7 @@ from api.me_schemas import (
     ReasonIn,
     conflict,
 )
-from api.schemas import ErrorOut, SeriesUnavailableOut
+from api.schemas import ErrorOut
 from booking import selectors
 from booking.coach_view import coach_booking_data
 from booking.models import Booking, BookingEvent
@@ -161,7 +162,7 @@ def list_bookings(request: HttpRequest, filters: Query[BookingQuery]):
         201: CoachBookingOut,
         400: ErrorOut,
         403: ErrorOut,
-        409: SeriesUnavailableOut | ErrorOut,
+        409: BookingConflictOut,
         **AUTH_ERRORS,
     },
     summary="Book a call, or a standing series, for a client",

@@ -196,6 +196,21 @@ def conflict(detail: str) -> dict[str, Any]:
     return {"responses": {409: {"content": example}}}
 
 
+class BookingConflictOut(Schema):
+    """Why a booking could not be made: the time is taken, or (a series) which dates are."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"detail": "Some of these dates can't be booked.", "unavailable": ["2026-12-10"]}]
+        }
+    }
+
+    detail: str
+    unavailable: list[str] = Field(
+        default_factory=list, description="A series' dates that can't be booked (YYYY-MM-DD, your zone)"
+    )
+
+
 class CoachBookingIn(Schema):
     """A call the coach books for a client: confirmed at once, told to both sides as any booking."""
 

@@ -33,7 +33,7 @@ SCHEMA_URL = "/api/v1/openapi.json"
 ME = "/api/v1/me"
 METHODS = {"get", "put", "post", "patch", "delete"}
 # What an error answer is: {"detail": "..."}, pydantic's list of field errors, or the clashes.
-ERROR_SCHEMAS = {"ErrorOut", "ValidationErrorOut", "ClashesOut"}
+ERROR_SCHEMAS = {"ErrorOut", "ValidationErrorOut", "ClashesOut", "BookingConflictOut"}
 # Answers whose words the schema gives; a 422's ``detail`` depends on the field (its schema shows the shape).
 ERRORS_WITH_EXAMPLES = {"400", "401", "403", "404", "409", "429"}
 
