@@ -8,8 +8,9 @@ from typing import Any
 
 from django import forms
 
+from booking.forms import repeat_count_field, repeat_field, skip_unavailable_field
 from booking.models import Booking
-from booking.series import MAX_OCCURRENCES, resolve_local
+from booking.series import resolve_local
 from coaching.models import Coach, Offering
 from common.forms import Form
 from common.timezones import validate_timezone
@@ -52,27 +53,9 @@ class CoachBookingForm(Form):
         max_length=Booking._meta.get_field("note").max_length,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    repeat = forms.ChoiceField(
-        label="Repeat",
-        required=False,
-        choices=(("", "Just this call"), ("1", "Every week"), ("2", "Every 2 weeks")),
-        widget=forms.RadioSelect,
-        initial="",
-    )
-    repeat_count = forms.IntegerField(
-        label="How many calls in all",
-        required=False,
-        min_value=2,
-        max_value=MAX_OCCURRENCES,
-        initial=6,
-        error_messages={
-            "min_value": "A series has at least 2 calls.",
-            "max_value": f"A series has at most {MAX_OCCURRENCES} calls.",
-        },
-    )
-    skip_unavailable = forms.BooleanField(
-        required=False, label="Book the free dates and leave out the ones that aren't"
-    )
+    repeat = repeat_field()
+    repeat_count = repeat_count_field()
+    skip_unavailable = skip_unavailable_field()
 
     def __init__(self, *args: Any, coach: Coach, zones: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -83,6 +83,36 @@ class StartField(forms.CharField):
         return iso_utc(value) if isinstance(value, datetime) else value
 
 
+def repeat_field() -> forms.ChoiceField:
+    """A standing series' rhythm (the client's booking form and the coach's alike)."""
+    return forms.ChoiceField(
+        label="Repeat",
+        required=False,
+        choices=(("", "Just this call"), ("1", "Every week"), ("2", "Every 2 weeks")),
+        widget=forms.RadioSelect,
+        initial="",
+    )
+
+
+def repeat_count_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        label="How many calls in all",
+        required=False,
+        min_value=2,
+        max_value=MAX_OCCURRENCES,
+        initial=6,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "min_value": "A series has at least 2 calls.",
+            "max_value": f"A series has at most {MAX_OCCURRENCES} calls.",
+        },
+    )
+
+
+def skip_unavailable_field() -> forms.BooleanField:
+    return forms.BooleanField(required=False, label="Book the free dates and leave out the ones that aren't")
+
+
 class BookingForm(Form):
     """Name, email, the offering's intake questions, a note; start, zone and token hidden."""
 
@@ -142,28 +172,9 @@ class BookingForm(Form):
     )
 
     # A standing series (booking/series.py): the client reviews its dates before booking.
-    repeat = forms.ChoiceField(
-        label="Repeat",
-        required=False,
-        choices=(("", "Just this call"), ("1", "Every week"), ("2", "Every 2 weeks")),
-        widget=forms.RadioSelect,
-        initial="",
-    )
-    repeat_count = forms.IntegerField(
-        label="How many calls in all",
-        required=False,
-        min_value=2,
-        max_value=MAX_OCCURRENCES,
-        initial=6,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "min_value": "A series has at least 2 calls.",
-            "max_value": f"A series has at most {MAX_OCCURRENCES} calls.",
-        },
-    )
-    skip_unavailable = forms.BooleanField(
-        required=False, label="Book the free dates and leave out the ones that aren't"
-    )
+    repeat = repeat_field()
+    repeat_count = repeat_count_field()
+    skip_unavailable = skip_unavailable_field()
     # The series the client saw listed ("interval:count:start"): booking waits for a review.
     series_reviewed = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
 
