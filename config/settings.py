@@ -241,6 +241,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@{SITE_DOMAIN}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# With the console backend (`make run`), a worker prints each email whole, links included, so a
+# newcomer can follow the waitlist's or a booking's link; Celery would otherwise pass its stdout
+# through the logs, which redact every token (common/logging.py). Real mail is never printed.
+CELERY_WORKER_REDIRECT_STDOUTS = not EMAIL_CONFIG["EMAIL_BACKEND"].endswith("console.EmailBackend")
 # The first retry of a failed email waits about this long, each next one twice as long, up
 # to the maximum (common/emails.py: retry_delay). The load test shortens both.
 EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=30.0)

@@ -62,23 +62,25 @@ def test_it_keeps_a_generated_local_secret_key_between_starts(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "django.db.backends.sqlite3 filesystem://localhost/ LocMemCache console"),
+        ({}, "django.db.backends.sqlite3 filesystem://localhost/ LocMemCache console True"),
         (
             {
                 "DATABASE_URL": "postgres://u@db.example:5432/coach",
                 "REDIS_URL": "redis://cache.example:6379/0",
                 "EMAIL_URL": "smtp://mail.example:1025",
             },
-            "django.db.backends.postgresql redis://cache.example:6379/0 ResilientRedisCache smtp",
+            "django.db.backends.postgresql redis://cache.example:6379/0 ResilientRedisCache smtp False",
         ),
     ],
 )
 def test_it_reads_services_from_the_environment(tmp_path: Path, env: dict[str, str], expected: str) -> None:
-    """No environment gives SQLite, the embedded broker and console email; URLs switch each one."""
+    """No environment gives SQLite, the embedded broker and console email (printed whole by the
+    worker, links included: its stdout is not sent through the redacting logs); URLs switch each one."""
     code = (
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL,"
-        " s.CACHES['default']['BACKEND'].rsplit('.')[-1], s.EMAIL_BACKEND.split('.')[-2])"
+        " s.CACHES['default']['BACKEND'].rsplit('.')[-1], s.EMAIL_BACKEND.split('.')[-2],"
+        " not s.CELERY_WORKER_REDIRECT_STDOUTS)"
     )
     result = run_manage("shell", "-v", "0", "-c", code, env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
