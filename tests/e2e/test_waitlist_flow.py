@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from booking.models import Booking, WaitlistHold
 from booking.services import booking_cancel, booking_create
 from coaching.models import Coach, DateOverride
-from tests.e2e.support import assert_accessible
+from tests.e2e.support import assert_accessible, sign_in
 
 # Friday 27 November 2026, 17:00 in New York.
 FRIDAY_5PM_NEW_YORK = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
@@ -80,3 +80,34 @@ def test_it_joins_the_waitlist_confirms_and_books_the_held_time(
         "Europe/Berlin",
     )
     assert WaitlistHold.objects.get().status == WaitlistHold.Status.TAKEN
+
+
+def test_the_coach_books_weekly_calls_for_a_client_and_sees_the_waitlist(
+    page: Page, context, live_server, demo: None
+) -> None:
+    coach = Coach.objects.get(slug="demo")
+    sign_in(context, live_server.url, coach.user)
+    with time_machine.travel(FRIDAY_5PM_NEW_YORK, tick=True):
+        page.goto(f"{live_server.url}/dashboard/bookings/")
+        page.get_by_role("link", name="Book for a client").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Book for a client")
+        assert_accessible(page, "the coach's booking form")
+        page.get_by_label("Call", exact=True).select_option(label="Intro call (30 min)")
+        page.get_by_label("Day").fill("2026-11-30")
+        page.get_by_label("Time (your zone)").fill("10:00")
+        page.get_by_label("Client's name").fill("Grace Hopper")
+        page.get_by_label("Client's email").fill("grace@example.com")
+        page.get_by_label("Client's time zone").select_option("Europe/Berlin")
+        page.get_by_label("Every week").check()
+        page.get_by_label("How many calls in all").fill("3")
+        page.get_by_role("button", name="Book", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("Booked 3 calls for Grace Hopper")
+        page.goto(f"{live_server.url}/dashboard/waitlist/")
+        expect(page.get_by_text("Nobody is waiting")).to_be_visible()
+        assert_accessible(page, "the coach's waitlist")
+    starts = sorted(Booking.objects.filter(client_email="grace@example.com").values_list("start", flat=True))
+    assert [s.isoformat() for s in starts] == [
+        "2026-11-30T15:00:00+00:00",
+        "2026-12-07T15:00:00+00:00",
+        "2026-12-14T15:00:00+00:00",
+    ]
