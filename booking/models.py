@@ -471,6 +471,9 @@ class WaitlistEntry(models.Model):
     range_start = models.DateTimeField()
     range_end = models.DateTimeField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
+    # The starts that were free in the range when the entry was confirmed (ISO instants): the
+    # client's to book, not openings; each leaves the list once it is taken (booking/waitlist.py).
+    free_when_confirmed = models.JSONField(default=list, blank=True)
     # The entry's link /w/<token>/ (confirm, see a hold, take it, leave) is an HMAC of the
     # reference and this key (booking/tokens.py).
     manage_key = models.CharField(max_length=32)

@@ -150,14 +150,17 @@ def send_booking_email(self, delivery_id: int) -> None:
 
 
 # Changes that free a coach's time: the waitlist's line is offered it at once (beat's
-# sweep_waitlist would within the minute anyway).
+# rematch_waitlists would within 15 minutes anyway).
 _FREES_TIME = (BookingEvent.Kind.CANCELLED, BookingEvent.Kind.DECLINED, BookingEvent.Kind.RESCHEDULED)
+# A new booking frees nothing, but a start it takes stops being one the line saw free when
+# joining: when it frees up again, it is an opening (the match keeps that list true).
+_CHANGES_TIME = (*_FREES_TIME, BookingEvent.Kind.CREATED)
 
 
 def _tell_waitlist(event: BookingEvent) -> None:
     # A lost message is no loss: sweep_unsent_emails notifies the event again, and the
     # rematch_waitlists beat task looks at every line anyway.
-    if event.kind in _FREES_TIME:
+    if event.kind in _CHANGES_TIME:
         waitlist_match.delay(event.booking.coach_id)
 
 

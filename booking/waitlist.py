@@ -95,10 +95,6 @@ def join_problem(
             "from",
             f"{offering.coach.display_name} takes bookings up to {offering.horizon_days} days ahead.",
         )
-    # The list is for days that are full: a free time there is booked, not waited for.
-    start, end = entry_range(time_zone, date_from, date_to)
-    if offering_free_between(offering=offering, start=start, end=end, now=now):
-        return "from", "There are free times on these days: book one of them, or choose days that are full."
     return None
 
 
@@ -167,8 +163,14 @@ def waitlist_confirm(*, entry: WaitlistEntry, now: datetime | None = None) -> st
     now = now or timezone.now()
     with transaction.atomic():
         lock_coach(entry.coach_id)
+        # Times already free in the days are the client's to book, not openings to hold for them
+        # (holding them would hide free time): only what frees up from now on is offered.
+        entry.offering.coach = entry.coach
+        free = offering_free_between(
+            offering=entry.offering, start=entry.range_start, end=entry.range_end, now=now
+        )
         if not WaitlistEntry.objects.filter(pk=entry.pk, status=E.UNCONFIRMED).update(
-            status=E.WAITING, confirmed_at=now
+            status=E.WAITING, confirmed_at=now, free_when_confirmed=[s.isoformat() for s in free]
         ):
             entry.refresh_from_db()
             return "already" if entry.status == E.WAITING else "ended"
@@ -290,10 +292,22 @@ def waitlist_match(*, coach_id: int, now: datetime | None = None) -> list[Waitli
             free = offering_free_between(
                 offering=offering, start=entry.range_start, end=entry.range_end, now=now
             )
+            # A start free since the entry was confirmed is no opening; once it is taken it drops
+            # off the list, so when it frees up again it is one.
+            was_free = {datetime.fromisoformat(value) for value in entry.free_when_confirmed}
+            still_free = was_free.intersection(free)
+            if still_free != was_free:
+                entry.free_when_confirmed = sorted(s.isoformat() for s in still_free)
+                entry.save(update_fields=["free_when_confirmed"])
             # The hold ends when the booking's notice would close the time anyway.
             notice = timedelta(minutes=offering.min_notice_minutes)
             start = next(
-                (s for s in free if s not in offered[entry.pk] and s - notice - now >= MIN_HOLD), None
+                (
+                    s
+                    for s in free
+                    if s not in offered[entry.pk] and s not in still_free and s - notice - now >= MIN_HOLD
+                ),
+                None,
             )
             if start is None:
                 continue

@@ -83,11 +83,10 @@ def test_a_package_only_call_has_no_waitlist(client, offering: Offering) -> None
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "offering"
 
 
-def test_days_with_free_times_are_booked_not_waited_for(client, offering: Offering) -> None:
+def test_days_with_free_times_can_be_waited_for_too(client, offering: Offering) -> None:
+    """The contract's 201 whatever the days: only times that free up later are offered."""
     response = client.post(URL, body(to="2026-12-04"), content_type="application/json")
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"][-1] == "from"
-    assert "free times on these days" in response.json()["detail"][0]["msg"]
+    assert response.status_code == 201, response.content
 
 
 def test_joining_is_rate_limited(client, offering: Offering, full_day, settings) -> None:

@@ -14,7 +14,6 @@ from booking.slots import offering_free_slots, offering_slot_is_free
 from booking.tasks import send_waitlist_email, sweep_waitlist
 from booking.waitlist import (
     WaitlistError,
-    waitlist_join,
     waitlist_leave,
     waitlist_match,
     waitlist_release,
@@ -245,18 +244,29 @@ def test_after_a_lapse_the_entry_stays_in_line_for_the_next_opening(
     assert sorted(h.start for h in entry.holds.all()) == [FIRST, SECOND]
 
 
-def test_days_with_free_times_cannot_be_waited_for(offering: Offering, full_day) -> None:
-    with pytest.raises(WaitlistError) as raised:
-        waitlist_join(
+def test_a_time_free_when_joining_is_not_held_until_it_is_taken_and_frees_up(
+    offering: Offering, full_day, in_line, django_capture_on_commit_callbacks
+) -> None:
+    # 3 December has free times all day: they are the client's to book, not openings to hold.
+    entry = in_line(1, date_from=DAY, date_to=DAY + timedelta(days=1))
+    nine = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    assert nine in [datetime.fromisoformat(v) for v in entry.free_when_confirmed]
+    assert waitlist_match(coach_id=offering.coach_id, now=NOW) == []
+    assert offering_slot_is_free(offering=offering, start=nine, now=NOW)
+    # Someone books 09:00 and cancels it: now that time has freed up, and it is held.
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = booking_create(
             offering=offering,
-            name="Early",
-            email="early@example.com",
-            time_zone="America/New_York",
-            date_from=DAY,
-            date_to=DAY + timedelta(days=1),
+            start=nine,
+            client_name="Other",
+            client_email="other@example.com",
+            client_time_zone="UTC",
             now=NOW,
-        )
-    assert raised.value.field == "from" and "free times" in raised.value.message
+        ).booking
+    entry.refresh_from_db()
+    assert nine.isoformat() not in entry.free_when_confirmed
+    free_up(taken, django_capture_on_commit_callbacks)
+    assert entry.holds.get().start == nine
 
 
 def test_hours_the_coach_opens_go_to_the_line_at_once(
