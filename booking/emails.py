@@ -258,6 +258,8 @@ def _build_message(event: BookingEvent, recipient: str, kind: str, *, now: datet
     audience = "coach" if recipient == Recipient.COACH else "client"
     if kind in (SERIES_BOOKED, SERIES_CANCELLED):
         context.update(_series_context(booking, context["zone_name"]))
+        # One set of deadlines would be the first call's: the rules hold for each call.
+        context.update(policy=policy_lines(booking.offering), policy_each_call=True)
         method, ics = invites.series_invite(booking.series, now=now, audience=audience)
     else:
         ics = invites.invite_bytes(booking, method=method, now=now, audience=audience)

@@ -71,6 +71,10 @@ def test_one_email_to_each_side_for_the_whole_series(series: BookingSeries) -> N
         (True, False),
     ]
     assert text.count("/b/") == 5  # a manage link for each call
+    # The policy as rules for each call, not the first call's deadlines.
+    assert "Cancelling and moving, for each call:" in text
+    assert "Cancel online until 1 day before the call starts." in text
+    assert "Cancel online until Monday" not in text
     calendar = Calendar.from_ical(client_email.ics)
     assert client_email.method == "REQUEST" == str(calendar["METHOD"])
     [master] = calendar.walk("VEVENT")
