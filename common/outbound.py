@@ -1,4 +1,4 @@
-"""Outbound HTTP to addresses that coaches give us (busy feeds and webhooks today; CalDAV next).
+"""Outbound HTTP to addresses that coaches give us (busy feeds, webhooks, CalDAV servers).
 
 One guarded client: http(s) only, every hop's addresses checked and the connection pinned
 to them (no internal addresses), a timeout per operation, an overall deadline and a size
@@ -358,6 +358,71 @@ def post(
         if response is not None:
             response.close()
         connection.close()
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A server's answer to ``request``: its status, headers (names lower-cased) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    deadline: float,
+    max_bytes: int,
+    body: bytes = b"",
+    timeout: float | None = None,
+    what: str = "web",
+    allow_loopback: bool | None = None,
+) -> Answered:
+    """Any method (PROPFIND, REPORT, PUT, DELETE...) within the limits (see the module), whatever
+    status comes back: the caller judges it. Redirects are followed with the same method and body
+    (CalDAV's /.well-known answers one); credentials are not sent on to another host. One
+    ``deadline`` bounds the whole exchange; ``timeout`` each wait (default: the deadline)."""
+    if allow_loopback is None:
+        allow_loopback = loopback_allowed()
+    wait = deadline if timeout is None else timeout
+    ends_at = time.monotonic() + deadline
+    sent = dict(headers)
+    origin = urlsplit(url).netloc.lower()
+    for _ in range(MAX_REDIRECTS + 1):
+        scheme, host, port = check_url(url, what=what)
+        addresses = resolve(host, port, what=what, allow_loopback=allow_loopback)
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if parts.netloc.lower() != origin:
+            sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+        connection = connection_class(host, port, addresses=addresses, timeout=wait, deadline=ends_at)
+        response: http.client.HTTPResponse | None = None
+        try:
+            connection.request(method, target, body=body or None, headers=sent)
+            response = connection.getresponse()
+            if response.status in _REDIRECTS and response.getheader("Location"):
+                url = urljoin(url, response.getheader("Location") or "")
+                continue
+            return Answered(
+                status=response.status,
+                headers={name.lower(): value for name, value in response.getheaders()},
+                body=_read_limited(response, what=what, max_bytes=max_bytes),
+                url=url,
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            raise OutboundError(
+                _describe(exc, what=what, timeout=wait, total=deadline, exchange="request")
+            ) from exc
+        finally:
+            if response is not None:
+                response.close()
+            connection.close()
+    raise OutboundError(f"The {what} address redirected too many times.")
 
 
 def check_public_url(url: str, *, what: str = "web") -> str:

@@ -310,6 +310,9 @@ MEETING_ROOM_URL_TEMPLATE = env.str("MEETING_ROOM_URL_TEMPLATE", default="https:
 # A client with sessions left on a pass gets one email this many days before it ends
 # (practice/tasks.py: remind_expiring_passes); passes granted for less than that get none.
 PASS_EXPIRY_REMINDER_DAYS = env.int("PASS_EXPIRY_REMINDER_DAYS", default=14)
+# Fernet keys for secrets kept readable (CalDAV app passwords; common/credentials.py), newest
+# first; empty derives one from DJANGO_SECRET_KEY (local use). Rotate: prepend, re-encrypt, drop.
+CREDENTIAL_KEYS = env.list("CREDENTIAL_KEYS", default=[])
 # A freed time is kept this long for the first in line on the waitlist (booking/waitlist.py)
 # before it passes to the next.
 WAITLIST_HOLD_MINUTES = env.int("WAITLIST_HOLD_MINUTES", default=30)

@@ -1,0 +1,198 @@
+"""CalDAV with a coach's calendar server, through the one guarded client (common/outbound.py).
+
+Issue 17, first part: finding the coach's calendars from a server address (or just a host) and
+their username and app password: RFC 6764's ``/.well-known/caldav``, RFC 5397's
+``current-user-principal``, RFC 4791's ``calendar-home-set``, then the calendars in the home with
+their name, colour, CTag and sync token (for incremental sync). Every answer is parsed with
+defusedxml (no entities, no external references) under the outbound size cap. Errors are
+``CalDavError``s whose message a coach can act on; none quotes the address or the credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from django.conf import settings
+
+from common.outbound import Answered, OutboundError, request
+
+DAV = "DAV:"
+CALDAV = "urn:ietf:params:xml:ns:caldav"
+CALSERVER = "http://calendarserver.org/ns/"
+APPLE = "http://apple.com/ns/ical/"
+# Discovery answers are small; a calendar list of a few hundred calendars fits easily.
+MAX_DISCOVERY_BYTES = 2 * 1024 * 1024
+WHAT = "calendar"
+
+_PRINCIPAL = f"""<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="{DAV}"><d:prop><d:current-user-principal/></d:prop></d:propfind>"""
+_HOME = f"""<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="{DAV}" xmlns:c="{CALDAV}"><d:prop><c:calendar-home-set/></d:prop></d:propfind>"""
+_CALENDARS = f"""<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="{DAV}" xmlns:c="{CALDAV}" xmlns:cs="{CALSERVER}" xmlns:ic="{APPLE}">
+<d:prop><d:resourcetype/><d:displayname/><cs:getctag/><d:sync-token/><ic:calendar-color/>
+<c:supported-calendar-component-set/></d:prop></d:propfind>"""
+
+
+class CalDavError(OutboundError):
+    default_message = "The calendar server could not be used."
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """One calendar of the coach's account, as the server lists it."""
+
+    url: str
+    name: str
+    ctag: str = ""
+    sync_token: str = ""
+    color: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where a coach's calendars are, once found: the calendar home and the credentials."""
+
+    home_url: str
+    username: str
+    password: str
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        pair = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}", "User-Agent": f"{settings.SITE_NAME} CalDAV", **extra}
+
+
+def server_url(address: str) -> str:
+    """A server address as the coach typed it: a whole URL, or a host (``https://`` assumed)."""
+    address = address.strip()
+    if "://" not in address:
+        address = f"https://{address}"
+    parts = urlsplit(address)
+    return address if parts.path else f"{address}/"
+
+
+def discover(address: str, *, username: str, password: str) -> tuple[Account, list[Calendar]]:
+    """The account's calendar home and its calendars that hold events (RFC 6764, 5397, 4791)."""
+    start = server_url(address)
+    probe = Account(home_url=start, username=username, password=password)
+    principal = _principal(probe, start)
+    if principal is None:
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(start))
+        principal = _principal(probe, urljoin(origin, "/.well-known/caldav"))
+    if principal is None:
+        raise CalDavError(
+            "No CalDAV account was found at this address. Check it (your provider's help names its "
+            "CalDAV server address)."
+        )
+    home = _one_href(_propfind(probe, principal, _HOME, depth="0"), f"{{{CALDAV}}}calendar-home-set")
+    if home is None:
+        raise CalDavError("The calendar server shows no calendars for this account.")
+    account = Account(home_url=home, username=username, password=password)
+    return account, list_calendars(account)
+
+
+def list_calendars(account: Account) -> list[Calendar]:
+    """The calendars in the account's home that can hold events, by name."""
+    found = []
+    for href, prop in _propfind(account, account.home_url, _CALENDARS, depth="1"):
+        kinds = prop.find(f"{{{DAV}}}resourcetype")
+        if kinds is None or kinds.find(f"{{{CALDAV}}}calendar") is None:
+            continue
+        components = prop.find(f"{{{CALDAV}}}supported-calendar-component-set")
+        if (
+            components is not None
+            and len(components)
+            and not any(c.get("name", "").upper() == "VEVENT" for c in components)
+        ):
+            continue  # a to-do list or a journal
+        found.append(
+            Calendar(
+                url=href,
+                name=_text(prop, f"{{{DAV}}}displayname")
+                or urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1],
+                ctag=_text(prop, f"{{{CALSERVER}}}getctag"),
+                sync_token=_text(prop, f"{{{DAV}}}sync-token"),
+                color=_text(prop, f"{{{APPLE}}}calendar-color")[:9],
+            )
+        )
+    return sorted(found, key=lambda c: (c.name.lower(), c.url))
+
+
+def _principal(account: Account, url: str) -> str | None:
+    try:
+        answers = _propfind(account, url, _PRINCIPAL, depth="0")
+    except CalDavError as exc:
+        if getattr(exc, "status", None) in (404, 405, 501):
+            return None  # not a DAV resource: try the well-known address
+        raise
+    return _one_href(answers, f"{{{DAV}}}current-user-principal")
+
+
+def _propfind(account: Account, url: str, body: str, *, depth: str) -> list[tuple[str, Element]]:
+    """``(absolute href, merged 200 <prop>)`` for each response of a PROPFIND."""
+    answered = request(
+        "PROPFIND",
+        url,
+        body=body.encode(),
+        headers=account.headers(**{"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}),
+        deadline=settings.BUSY_CALENDAR_DEADLINE,
+        timeout=settings.BUSY_CALENDAR_TIMEOUT,
+        max_bytes=MAX_DISCOVERY_BYTES,
+        what=WHAT,
+    )
+    _check(answered)
+    return [(urljoin(answered.url, href), prop) for href, prop in _responses(answered.body)]
+
+
+def _check(answered: Answered) -> None:
+    if answered.status == 207:
+        return
+    if answered.status == 401:
+        error = CalDavError(
+            "The calendar server refused the username or password. Check them, or make a new app password."
+        )
+    elif answered.status == 403:
+        error = CalDavError("The calendar server refused access to this account's calendars.")
+    else:
+        error = CalDavError(f"The calendar server answered {answered.status}.")
+    error.status = answered.status  # type: ignore[attr-defined]
+    raise error
+
+
+def _responses(body: bytes) -> list[tuple[str, Element]]:
+    try:
+        root = fromstring(body)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise CalDavError("The calendar server sent an answer that could not be read.") from exc
+    found = []
+    for response in root.iter(f"{{{DAV}}}response"):
+        href = _text(response, f"{{{DAV}}}href")
+        merged = Element(f"{{{DAV}}}prop")
+        for propstat in response.iter(f"{{{DAV}}}propstat"):
+            status = _text(propstat, f"{{{DAV}}}status")
+            prop = propstat.find(f"{{{DAV}}}prop")
+            if prop is not None and " 200 " in f" {status} ":
+                merged.extend(list(prop))
+        if href:
+            found.append((href, merged))
+    return found
+
+
+def _one_href(answers: list[tuple[str, Element]], tag: str) -> str | None:
+    for href, prop in answers:
+        holder = prop.find(tag)
+        if holder is not None:
+            inner = _text(holder, f"{{{DAV}}}href")
+            if inner:
+                return urljoin(href, inner)
+    return None
+
+
+def _text(element: Element, tag: str) -> str:
+    found = element.find(tag)
+    return (found.text or "").strip() if found is not None else ""
