@@ -165,12 +165,12 @@ def _occurrences(
 
 
 def busy_intervals(
-    data: bytes, *, zone: ZoneInfo, start: datetime, end: datetime
+    data: bytes, *, zone: ZoneInfo, start: datetime, end: datetime, all_day: bool = True
 ) -> list[tuple[datetime, datetime]]:
     """Busy time in [start, end) from iCalendar data: merged, sorted, aware UTC.
 
     Parsing and expansion run under the caps above; BusyCalendarError says which one a
-    feed broke.
+    feed broke. ``all_day=False`` leaves all-day events out (the coach's choice for CalDAV).
     """
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped[:15].upper().startswith(b"BEGIN:VCALENDAR"):
@@ -178,7 +178,7 @@ def busy_intervals(
             "This address did not return a calendar. Use the calendar's secret address in iCal format."
         )
     try:
-        intervals = _read(stripped, zone=zone, start=start, end=end)
+        intervals = _read(stripped, zone=zone, start=start, end=end, all_day=all_day)
     except WorkBudgetExceeded as exc:
         raise BusyCalendarError(
             _TOO_LARGE.format(reason="its events, or the way they repeat, take too long to work out")
@@ -186,7 +186,9 @@ def busy_intervals(
     return _merged(intervals)
 
 
-def _read(data: bytes, *, zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def _read(
+    data: bytes, *, zone: ZoneInfo, start: datetime, end: datetime, all_day: bool = True
+) -> list[tuple[datetime, datetime]]:
     try:
         calendar = Calendar.from_ical(data)
     except Exception as exc:  # icalendar raises ValueError and others for broken data
@@ -203,11 +205,16 @@ def _read(data: bytes, *, zone: ZoneInfo, start: datetime, end: datetime) -> lis
                     continue
                 if str(event.get("STATUS", "")).upper() == "CANCELLED":
                     continue
+                # Outlook and Exchange mark "free" time this way, with or without TRANSP.
+                if str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).upper() == "FREE":
+                    continue
                 try:
                     raw_start, raw_end = event.start, event.end
                 except WorkBudgetExceeded:
                     raise
                 except Exception:  # noqa: S112 - an event without a usable start is no busy time
+                    continue
+                if not all_day and not isinstance(raw_start, datetime):
                     continue
                 busy_start, busy_end = _occurrence_bounds(raw_start, raw_end, zone)
                 busy_start, busy_end = max(busy_start, start), min(busy_end, end)

@@ -1,9 +1,12 @@
 """CalDAV with a coach's calendar server, through the one guarded client (common/outbound.py).
 
-Issue 17, first part: finding the coach's calendars from a server address (or just a host) and
-their username and app password: RFC 6764's ``/.well-known/caldav``, RFC 5397's
+Issue 17 so far: finding the coach's calendars from a server address (or just a host) and their
+username and app password: RFC 6764's ``/.well-known/caldav``, RFC 5397's
 ``current-user-principal``, RFC 4791's ``calendar-home-set``, then the calendars in the home with
-their name, colour, CTag and sync token (for incremental sync). Every answer is parsed with
+their name, colour, CTag and sync token; and reading a calendar's events, incrementally with
+RFC 6578's sync-collection (a full read when the server has no token for us, or no sync at all:
+then a calendar-query). Events become busy time through coaching/busy_calendars.py, under the
+same caps as a feed. Every answer is parsed with
 defusedxml (no entities, no external references) under the outbound size cap. Errors are
 ``CalDavError``s whose message a coach can act on; none quotes the address or the credentials.
 """
@@ -27,6 +30,8 @@ CALSERVER = "http://calendarserver.org/ns/"
 APPLE = "http://apple.com/ns/ical/"
 # Discovery answers are small; a calendar list of a few hundred calendars fits easily.
 MAX_DISCOVERY_BYTES = 2 * 1024 * 1024
+# At most this many events in one calendar, whatever the server sends (a feed's cap).
+MAX_EVENTS = 20_000
 WHAT = "calendar"
 
 _PRINCIPAL = f"""<?xml version="1.0" encoding="utf-8"?>
@@ -37,6 +42,15 @@ _CALENDARS = f"""<?xml version="1.0" encoding="utf-8"?>
 <d:propfind xmlns:d="{DAV}" xmlns:c="{CALDAV}" xmlns:cs="{CALSERVER}" xmlns:ic="{APPLE}">
 <d:prop><d:resourcetype/><d:displayname/><cs:getctag/><d:sync-token/><ic:calendar-color/>
 <c:supported-calendar-component-set/></d:prop></d:propfind>"""
+
+
+_SYNC = f"""<?xml version="1.0" encoding="utf-8"?>
+<d:sync-collection xmlns:d="{DAV}" xmlns:c="{CALDAV}"><d:sync-token>{{token}}</d:sync-token>
+<d:sync-level>1</d:sync-level><d:prop><d:getetag/><c:calendar-data/></d:prop></d:sync-collection>"""
+_QUERY = f"""<?xml version="1.0" encoding="utf-8"?>
+<c:calendar-query xmlns:d="{DAV}" xmlns:c="{CALDAV}"><d:prop><d:getetag/><c:calendar-data/></d:prop>
+<c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter></c:filter>
+</c:calendar-query>"""
 
 
 class CalDavError(OutboundError):
@@ -121,6 +135,78 @@ def list_calendars(account: Account) -> list[Calendar]:
             )
         )
     return sorted(found, key=lambda c: (c.name.lower(), c.url))
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed in a calendar since ``token``: every event resource (href -> its etag and
+    iCalendar data) when ``full``, else the changed ones and the hrefs of deleted ones."""
+
+    token: str
+    full: bool
+    changed: dict[str, tuple[str, bytes]]
+    deleted: list[str]
+
+
+def changes_since(account: Account, calendar_url: str, token: str = "") -> Changes:
+    """The calendar's events changed since ``token`` ("" for all of them), and the next token.
+
+    A token the server no longer knows gives a full read (``full``); a server without
+    sync-collection is read whole with a calendar-query (no token then)."""
+    answered = _report(account, calendar_url, _SYNC.replace("{token}", _xml_text(token)))
+    if token and answered.status in (403, 409) and b"valid-sync-token" in answered.body:
+        return changes_since(account, calendar_url, "")
+    if answered.status in (400, 403, 404, 405, 415, 501) and b"valid-sync-token" not in answered.body:
+        answered = _report(account, calendar_url, _QUERY, depth="1")
+        _check(answered)
+        changed, _ = _events(answered)
+        return Changes(token="", full=True, changed=changed, deleted=[])
+    _check(answered)
+    changed, deleted = _events(answered)
+    root_token = _text(fromstring(answered.body), f"{{{DAV}}}sync-token")
+    return Changes(token=root_token, full=not token, changed=changed, deleted=deleted)
+
+
+def _report(account: Account, url: str, body: str, *, depth: str = "0") -> Answered:
+    return request(
+        "REPORT",
+        url,
+        body=body.encode(),
+        headers=account.headers(**{"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}),
+        deadline=settings.BUSY_CALENDAR_DEADLINE,
+        timeout=settings.BUSY_CALENDAR_TIMEOUT,
+        max_bytes=settings.BUSY_CALENDAR_MAX_BYTES,
+        what=WHAT,
+    )
+
+
+def _events(answered: Answered) -> tuple[dict[str, tuple[str, bytes]], list[str]]:
+    """``({href: (etag, data)}, [deleted hrefs])`` of a multistatus of event resources."""
+    try:
+        root = fromstring(answered.body)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise CalDavError("The calendar server sent an answer that could not be read.") from exc
+    changed: dict[str, tuple[str, bytes]] = {}
+    deleted: list[str] = []
+    for response in root.iter(f"{{{DAV}}}response"):
+        href = urljoin(answered.url, _text(response, f"{{{DAV}}}href"))
+        if " 404 " in f" {_text(response, f'{{{DAV}}}status')} ":
+            deleted.append(href)
+            continue
+        for propstat in response.iter(f"{{{DAV}}}propstat"):
+            prop = propstat.find(f"{{{DAV}}}prop")
+            if prop is None or " 200 " not in f" {_text(propstat, f'{{{DAV}}}status')} ":
+                continue
+            data = _text(prop, f"{{{CALDAV}}}calendar-data")
+            if data:
+                changed[href] = (_text(prop, f"{{{DAV}}}getetag"), data.encode())
+        if len(changed) > MAX_EVENTS:
+            raise CalDavError(f"This calendar has more than {MAX_EVENTS:,} events: choose a smaller one.")
+    return changed, deleted
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _principal(account: Account, url: str) -> str | None:

@@ -55,3 +55,22 @@ def test_internal_addresses_are_refused(settings) -> None:
 def test_a_host_gets_https() -> None:
     assert server_url("caldav.example.com") == "https://caldav.example.com/"
     assert server_url(" https://dav.example.com/dav/ ") == "https://dav.example.com/dav/"
+
+
+def test_an_xml_bomb_is_refused_not_expanded(settings) -> None:
+    from pytest_httpserver import HTTPServer
+
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><d:multistatus xmlns:d="DAV:"><d:response>'
+        "<d:href>&c;</d:href></d:response></d:multistatus>"
+    )
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        server.expect_request("/", method="PROPFIND").respond_with_data(bomb, status=207)
+        with pytest.raises(CalDavError, match="could not be read"):
+            discover(server.url_for("/"), username=USER, password=PASSWORD)
+    finally:
+        server.stop()
