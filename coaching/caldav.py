@@ -209,6 +209,54 @@ def _xml_text(value: str) -> str:
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+class CalDavConflict(CalDavError):
+    """The event changed on the server since we last wrote it (If-Match failed), or exists
+    already where we meant to create it: read it again, then decide."""
+
+
+def put_event(account: Account, url: str, data: bytes, *, etag: str = "") -> str:
+    """Write one event resource at ``url``: create it (``etag`` empty: only if nothing is there)
+    or replace the version we wrote (``If-Match``). Returns the new ETag ("" if the server
+    sends none)."""
+    condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}
+    answered = request(
+        "PUT",
+        url,
+        body=data,
+        headers=account.headers(**{"Content-Type": "text/calendar; charset=utf-8", **condition}),
+        deadline=settings.BUSY_CALENDAR_DEADLINE,
+        timeout=settings.BUSY_CALENDAR_TIMEOUT,
+        max_bytes=MAX_DISCOVERY_BYTES,
+        what=WHAT,
+    )
+    if answered.status == 412:
+        raise CalDavConflict("The event changed in the calendar since it was written.")
+    if answered.status not in (200, 201, 204):
+        _check(answered)
+    return answered.headers.get("etag", "")
+
+
+def delete_event(account: Account, url: str, *, etag: str = "") -> bool:
+    """Remove the event resource at ``url`` (the version we wrote, with ``etag``); False if it
+    was gone already."""
+    answered = request(
+        "DELETE",
+        url,
+        headers=account.headers(**({"If-Match": etag} if etag else {})),
+        deadline=settings.BUSY_CALENDAR_DEADLINE,
+        timeout=settings.BUSY_CALENDAR_TIMEOUT,
+        max_bytes=MAX_DISCOVERY_BYTES,
+        what=WHAT,
+    )
+    if answered.status == 404:
+        return False
+    if answered.status == 412:
+        raise CalDavConflict("The event changed in the calendar since it was written.")
+    if answered.status not in (200, 204):
+        _check(answered)
+    return True
+
+
 def _principal(account: Account, url: str) -> str | None:
     try:
         answers = _propfind(account, url, _PRINCIPAL, depth="0")
