@@ -433,6 +433,79 @@ class BusyCalendar(models.Model):
         return f"{self.coach}: {self.name}"
 
 
+class CalDavAccount(models.Model):
+    """A coach's CalDAV account (issue 17): the calendar home found from the address they gave,
+    the username and the app password, kept as a Fernet token (common/credentials.py: never the
+    password itself, never logged or exported). ``broken`` after the server refused the
+    credentials; the coach is emailed once (``broken_notified_at``)."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "Connected"
+        BROKEN = "broken", "Needs new sign-in details"
+
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="caldav_accounts")
+    server = models.CharField(max_length=2000, help_text="The address the coach gave.")
+    home_url = models.CharField(max_length=2000)
+    username = models.CharField(max_length=200)
+    password_token = models.TextField(help_text="The app password, encrypted.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OK)
+    block_all_day = models.BooleanField(default=True, help_text="All-day events make the day busy.")
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    broken_notified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("coach", "id")
+
+    def __str__(self) -> str:
+        return f"{self.coach}: CalDAV {self.username}"
+
+
+class CalDavCalendar(models.Model):
+    """One calendar of a CalDAV account: whether its events make the coach busy, whether
+    bookings are written into it (one per coach at most), and where its sync stands."""
+
+    account = models.ForeignKey(CalDavAccount, on_delete=models.CASCADE, related_name="calendars")
+    coach = models.ForeignKey(Coach, on_delete=models.CASCADE, related_name="caldav_calendars")
+    url = models.CharField(max_length=2000)
+    name = models.CharField(max_length=200)
+    color = models.CharField(max_length=9, blank=True)
+    busy = models.BooleanField(default=True, help_text="Its events block the coach's time.")
+    write_bookings = models.BooleanField(default=False, help_text="Bookings are written into it.")
+    ctag = models.CharField(max_length=300, blank=True)
+    sync_token = models.CharField(max_length=1000, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("account", "name", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "url"], name="caldavcalendar_once_per_account"),
+            models.UniqueConstraint(
+                fields=["coach"], condition=Q(write_bookings=True), name="caldavcalendar_one_to_write"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coach}: {self.name}"
+
+
+class CalDavEvent(models.Model):
+    """An event resource of a busy CalDAV calendar as last read: its ETag and the busy time it
+    gives (UTC pairs over the horizon), so an incremental sync changes only what changed."""
+
+    calendar = models.ForeignKey(CalDavCalendar, on_delete=models.CASCADE, related_name="events")
+    href = models.CharField(max_length=2000)
+    etag = models.CharField(max_length=300, blank=True)
+    busy = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["calendar", "href"], name="caldavevent_once")]
+
+    def __str__(self) -> str:
+        return f"{self.calendar}: {self.href.rsplit('/', 1)[-1]}"
+
+
 class BusyBlock(models.Model):
     """Time the coach is busy elsewhere (from a connected calendar): no slots there."""
 
@@ -444,6 +517,9 @@ class BusyBlock(models.Model):
         blank=True,
         related_name="blocks",
         help_text="The connected calendar this block came from; empty for blocks added by hand.",
+    )
+    caldav_calendar = models.ForeignKey(
+        CalDavCalendar, on_delete=models.CASCADE, null=True, blank=True, related_name="blocks"
     )
     start = models.DateTimeField()
     end = models.DateTimeField()

@@ -41,7 +41,8 @@ def register_availability_listener(listener: Callable[[int], None]) -> None:
         _availability_listeners.append(listener)
 
 
-def _availability_changed(coach_id: int) -> None:
+def availability_changed(coach_id: int) -> None:
+    """Tell the listeners (inside the current transaction) that a coach's free time may have grown."""
     for listener in _availability_listeners:
         listener(coach_id)
 
@@ -191,7 +192,7 @@ def weekly_hours_replace(
     # One transaction: a reader sees the old week or the new one, never half of each.
     with transaction.atomic():
         WeeklyHours.objects.filter(coach=coach).delete()
-        _availability_changed(coach.pk)
+        availability_changed(coach.pk)
         return WeeklyHours.objects.bulk_create(rows)
 
 
@@ -212,7 +213,7 @@ def date_override_create(
         rows = [DateOverride(coach=coach, date=day, start=s, end=e, note=note) for s, e in windows]
     try:
         with transaction.atomic():
-            _availability_changed(coach.pk)
+            availability_changed(coach.pk)
             return DateOverride.objects.bulk_create(rows)
     except IntegrityError as exc:
         raise SetupError("You already have an override on this date. Remove it first to change it.") from exc
@@ -222,7 +223,7 @@ def date_override_delete(*, coach: Coach, day: date) -> int:
     """Remove every override row of ``day``: the weekly hours apply again."""
     with transaction.atomic():
         deleted, _ = DateOverride.objects.filter(coach=coach, date=day).delete()
-        _availability_changed(coach.pk)
+        availability_changed(coach.pk)
     return deleted
 
 
@@ -241,7 +242,7 @@ def busy_calendar_remove(*, calendar: BusyCalendar) -> None:
     """Disconnect a calendar; its busy blocks go with it."""
     with transaction.atomic():
         calendar.delete()
-        _availability_changed(calendar.coach_id)
+        availability_changed(calendar.coach_id)
 
 
 def busy_calendar_refresh_soon(*, calendar: BusyCalendar) -> None:
@@ -321,7 +322,7 @@ def busy_calendar_refresh(*, calendar: BusyCalendar, now: datetime | None = None
             ],
             batch_size=1000,
         )
-        _availability_changed(locked.coach_id)
+        availability_changed(locked.coach_id)
         BusyCalendar.objects.filter(pk=locked.pk).update(
             last_fetched_at=frozen_now,
             last_error="",

@@ -40,3 +40,35 @@ def refresh_all_busy_calendars() -> None:
         refresh_busy_calendar.apply_async((calendar_id,), expires=REFRESH_EVERY_SECONDS)
         count += 1
     logger.info("refresh_all_busy_calendars: %d calendars enqueued", count)
+
+
+# CalDAV calendars (coaching/caldav_services.py): every few minutes, one task per busy calendar,
+# on the outbound queue (settings.CELERY_TASK_ROUTES); a failed sync keeps the old blocks.
+CALDAV_SYNC_EVERY_SECONDS = 5 * 60
+
+
+@shared_task(ignore_result=True)
+def sync_caldav_calendar(calendar_id: int) -> None:
+    """Read what changed in one CalDAV calendar and rebuild its busy blocks."""
+    from coaching import caldav_services
+    from coaching.models import CalDavCalendar
+
+    calendar = CalDavCalendar.objects.select_related("account", "coach").filter(pk=calendar_id).first()
+    if calendar is None:
+        return
+    caldav_services.caldav_calendar_sync(calendar=calendar)
+
+
+@shared_task(ignore_result=True)
+def sync_all_caldav_calendars() -> int:
+    """Beat: enqueue a sync of every busy calendar of a working account."""
+    from coaching.models import CalDavAccount, CalDavCalendar
+
+    ids = list(
+        CalDavCalendar.objects.filter(busy=True, account__status=CalDavAccount.Status.OK)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for calendar_id in ids:
+        sync_caldav_calendar.apply_async((calendar_id,), expires=CALDAV_SYNC_EVERY_SECONDS)
+    return len(ids)

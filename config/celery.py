@@ -67,6 +67,11 @@ app.conf.beat_schedule = {
         "task": "coaching.tasks.refresh_all_busy_calendars",
         "schedule": 600.0,
     },
+    # CalDAV calendars (coaching/tasks.py): what changed in each busy calendar, every 5 minutes.
+    "sync-caldav-calendars": {
+        "task": "coaching.tasks.sync_all_caldav_calendars",
+        "schedule": 300.0,
+    },
     # Clients' pass emails (practice/tasks.py): grants whose email's message was lost are
     # enqueued again; each send claims its grant, so a doubled tick sends nothing twice.
     "sweep-pass-emails": {

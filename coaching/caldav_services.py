@@ -1,0 +1,196 @@
+"""The writes of CalDAV calendar connections (issue 17): connect an account, choose which of
+its calendars count as busy and which one receives bookings, remove it, and sync a calendar's
+events into busy blocks. The protocol is coaching/caldav.py; the app password is stored as a
+Fernet token (common/credentials.py) and decrypted only to make a request.
+
+A sync reads what changed since the calendar's sync token (a full read at most a day apart, so
+repeating events keep covering the horizon), keeps each event resource's busy time
+(``CalDavEvent``) and rebuilds the calendar's ``BusyBlock``s from them in one transaction: the
+slot engine reads busy blocks as before, whichever calendar they came from. Our own events
+(bookings written into the coach's calendar, UIDs ``...@SITE_DOMAIN``) are not read back as busy:
+the bookings block their time themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from coaching import caldav, tasks
+from coaching.busy_calendars import BusyCalendarError, busy_intervals
+from coaching.models import BusyBlock, CalDavAccount, CalDavCalendar, CalDavEvent, Coach
+from coaching.services import availability_changed, busy_horizon
+from common import credentials
+
+logger = logging.getLogger(__name__)
+
+# A full read at least this often: a repeating event's occurrences move into the horizon.
+FULL_SYNC_EVERY = timedelta(days=1)
+_REFUSED = (401, 403)
+
+
+def caldav_connect(*, coach: Coach, server: str, username: str, password: str) -> CalDavAccount:
+    """Find the account's calendars (CalDavError says why not) and keep them, each counted as
+    busy until the coach says otherwise, none receiving bookings yet; a first sync is enqueued."""
+    found, calendars = caldav.discover(server, username=username, password=password)
+    with transaction.atomic():
+        account = CalDavAccount.objects.create(
+            coach=coach,
+            server=server.strip()[:2000],
+            home_url=found.home_url,
+            username=username,
+            password_token=credentials.encrypt(password),
+        )
+        rows = CalDavCalendar.objects.bulk_create(
+            CalDavCalendar(account=account, coach=coach, url=c.url, name=c.name[:200], color=c.color)
+            for c in calendars
+        )
+        for row in CalDavCalendar.objects.filter(account=account):
+            transaction.on_commit(lambda pk=row.pk: tasks.sync_caldav_calendar.delay(pk), robust=True)
+    logger.info("caldav account %s (coach %s): connected, %d calendars", account.pk, coach.pk, len(rows))
+    return account
+
+
+def caldav_calendars_choose(*, account: CalDavAccount, busy: set[int], write: int | None) -> None:
+    """Which of the account's calendars count as busy, and the one (or none) bookings go to."""
+    with transaction.atomic():
+        calendars = CalDavCalendar.objects.filter(account=account)
+        calendars.filter(pk__in=busy).update(busy=True)
+        dropped = list(calendars.exclude(pk__in=busy).filter(busy=True).values_list("pk", flat=True))
+        calendars.filter(pk__in=dropped).update(busy=False, sync_token="")
+        CalDavEvent.objects.filter(calendar_id__in=dropped).delete()
+        BusyBlock.objects.filter(caldav_calendar_id__in=dropped).delete()
+        CalDavCalendar.objects.filter(coach_id=account.coach_id, write_bookings=True).update(
+            write_bookings=False
+        )
+        if write is not None:
+            calendars.filter(pk=write).update(write_bookings=True)
+        for pk in calendars.filter(pk__in=busy).values_list("pk", flat=True):
+            transaction.on_commit(lambda pk=pk: tasks.sync_caldav_calendar.delay(pk), robust=True)
+        availability_changed(account.coach_id)
+
+
+def caldav_account_remove(*, account: CalDavAccount) -> None:
+    """Disconnect: the calendars, their events and busy blocks go; nothing is written any more."""
+    with transaction.atomic():
+        account.delete()
+        availability_changed(account.coach_id)
+
+
+def caldav_calendar_sync(*, calendar: CalDavCalendar, now: datetime | None = None) -> bool:
+    """Read what changed in a busy calendar and rebuild its busy blocks; False when it could
+    not be read (the error is kept on the account; refused credentials mark it broken)."""
+    now = now or timezone.now()
+    account = calendar.account
+    if account.status == CalDavAccount.Status.BROKEN or not calendar.busy:
+        return False
+    full = (
+        not calendar.sync_token
+        or calendar.last_synced_at is None
+        or (calendar.last_synced_at < now - FULL_SYNC_EVERY)
+    )
+    try:
+        login = caldav.Account(
+            home_url=account.home_url,
+            username=account.username,
+            password=credentials.decrypt(account.password_token),
+        )
+        changes = caldav.changes_since(login, calendar.url, "" if full else calendar.sync_token)
+        start = now - timedelta(days=1)
+        end = now + busy_horizon(calendar.coach_id) + timedelta(days=1)
+        zone = calendar.coach.zone
+        read = {
+            href: (etag, [] if _ours(data) else _busy(data, zone, start, end, all_day=account.block_all_day))
+            for href, (etag, data) in changes.changed.items()
+        }
+    except credentials.CredentialUnreadable:
+        _account_error(
+            account, "The stored password could not be read: connect the account again.", now, broken=True
+        )
+        return False
+    except BusyCalendarError as exc:
+        refused = getattr(exc, "status", None) in _REFUSED
+        _account_error(account, exc.message, now, broken=refused)
+        return False
+    with transaction.atomic():
+        locked = CalDavCalendar.objects.select_for_update().filter(pk=calendar.pk, busy=True).first()
+        if locked is None:
+            return False  # no longer busy, or gone, while we were reading
+        events = CalDavEvent.objects.filter(calendar=locked)
+        if changes.full:
+            events.exclude(href__in=list(read)).delete()
+        else:
+            events.filter(href__in=changes.deleted).delete()
+        for href, (etag, busy) in read.items():
+            CalDavEvent.objects.update_or_create(
+                calendar=locked,
+                href=href,
+                defaults={"etag": etag, "busy": [[s.isoformat(), e.isoformat()] for s, e in busy]},
+            )
+        _rebuild_blocks(locked)
+        CalDavCalendar.objects.filter(pk=locked.pk).update(sync_token=changes.token, last_synced_at=now)
+        CalDavAccount.objects.filter(pk=account.pk).update(last_error="", last_error_at=None)
+        availability_changed(locked.coach_id)
+    logger.info(
+        "caldav calendar %s: synced (%s, %d changed)",
+        calendar.pk,
+        "full" if changes.full else "changes",
+        len(read),
+    )
+    return True
+
+
+def _busy(
+    data: bytes, zone, start: datetime, end: datetime, *, all_day: bool
+) -> list[tuple[datetime, datetime]]:  # type: ignore[no-untyped-def]
+    return busy_intervals(data, zone=zone, start=start, end=end, all_day=all_day)
+
+
+def _ours(data: bytes) -> bool:
+    """A booking we wrote into this calendar (its UID is ours): its booking blocks the time."""
+    return (
+        re.search(rb"^UID:[^\r\n]*@" + re.escape(settings.SITE_DOMAIN.encode()) + rb"\r?$", data, re.M)
+        is not None
+    )
+
+
+def _rebuild_blocks(calendar: CalDavCalendar) -> None:
+    intervals: list[tuple[datetime, datetime]] = []
+    for busy in CalDavEvent.objects.filter(calendar=calendar).values_list("busy", flat=True):
+        intervals += [
+            (datetime.fromisoformat(s).astimezone(UTC), datetime.fromisoformat(e).astimezone(UTC))
+            for s, e in busy
+        ]
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    BusyBlock.objects.filter(caldav_calendar=calendar).delete()
+    BusyBlock.objects.bulk_create(
+        [
+            BusyBlock(
+                coach_id=calendar.coach_id,
+                caldav_calendar=calendar,
+                start=s,
+                end=e,
+                source=calendar.name[:200],
+            )
+            for s, e in merged
+        ],
+        batch_size=1000,
+    )
+
+
+def _account_error(account: CalDavAccount, message: str, now: datetime, *, broken: bool) -> None:
+    fields = {"last_error": message[:500], "last_error_at": now}
+    if broken:
+        fields["status"] = CalDavAccount.Status.BROKEN
+    CalDavAccount.objects.filter(pk=account.pk).update(**fields)
+    logger.warning("caldav account %s: %s", account.pk, message)
