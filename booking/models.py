@@ -602,3 +602,40 @@ class WaitlistEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.entry_id}: {self.status}"
+
+
+class CalendarWrite(models.Model):
+    """A booking (or a series) as it must stand in the coach's CalDAV calendar (issue 17), and how
+    writing it went: a queue row like EmailDelivery (docs/architecture.md, "The database is the
+    queue"). One row per calendar object; each change of the booking sets it pending again, and
+    the task writes the booking as it is then (a PUT with the ETag we last got, or a DELETE)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Writing"
+        DONE = "done", "Written"
+        FAILED = "failed", "Could not be written"
+
+    calendar = models.ForeignKey("coaching.CalDavCalendar", on_delete=models.CASCADE, related_name="writes")
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="calendar_writes")
+    href = models.CharField(max_length=2000)
+    etag = models.CharField(max_length=300, blank=True)
+    present = models.BooleanField(default=False, help_text="The object is in the calendar now.")
+    # Raised by every change: an attempt that started before a change does not mark it done.
+    version = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "href"], name="calendarwrite_one_per_object")
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="calendarwrite_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.href.rsplit('/', 1)[-1]} in calendar {self.calendar_id}: {self.status}"

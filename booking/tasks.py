@@ -73,6 +73,7 @@ def notify_booking_event(event_id: int) -> None:
     for delivery_id in to_send:
         send_booking_email.delay(delivery_id)
     _tell_waitlist(event)
+    _tell_calendar(event)
     logger.info(
         "booking %s: event %s (%s) -> %d emails", event.booking.reference, event.pk, event.kind, len(to_send)
     )
@@ -155,6 +156,23 @@ _FREES_TIME = (BookingEvent.Kind.CANCELLED, BookingEvent.Kind.DECLINED, BookingE
 # A new booking frees nothing, but a start it takes stops being one the line saw free when
 # joining: when it frees up again, it is an opening (the match keeps that list true).
 _CHANGES_TIME = (*_FREES_TIME, BookingEvent.Kind.CREATED)
+
+
+# Changes that alter what the coach's CalDAV calendar should show.
+_CHANGES_CALENDAR = (
+    BookingEvent.Kind.CREATED,
+    BookingEvent.Kind.APPROVED,
+    BookingEvent.Kind.RESCHEDULED,
+    BookingEvent.Kind.CANCELLED,
+    BookingEvent.Kind.DECLINED,
+)
+
+
+def _tell_calendar(event: BookingEvent) -> None:
+    from booking.calendar_writes import calendar_write_plan
+
+    if event.kind in _CHANGES_CALENDAR:
+        calendar_write_plan(booking=event.booking)
 
 
 def _tell_waitlist(event: BookingEvent) -> None:
@@ -738,3 +756,25 @@ def _finish_waitlist_email(
         status, error=error, sent_at=timezone.now() if sent else None, locked_until=None
     )
     WaitlistEmail.objects.filter(pk=email_id).update(**fields)
+
+
+# ---------------------------------------------------------------------------
+# Bookings out to the coach's CalDAV calendar (booking/calendar_writes.py decides)
+# ---------------------------------------------------------------------------
+@shared_task(ignore_result=True, **RETRY_ON_DATABASE_ERROR)
+def write_calendar_object(write_id: int) -> str:
+    """One attempt at writing a booking into the coach's calendar (outbound queue)."""
+    from booking.calendar_writes import calendar_write_send
+
+    return calendar_write_send(write_id=write_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_calendar_writes() -> int:
+    """Beat, every minute: writes due (retries after their backoff, lost first attempts)."""
+    from booking.calendar_writes import calendar_writes_due
+
+    due = calendar_writes_due()
+    for write_id in due:
+        write_calendar_object.apply_async((write_id,), expires=SWEEP_EXPIRES)
+    return len(due)

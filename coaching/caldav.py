@@ -214,11 +214,11 @@ class CalDavConflict(CalDavError):
     already where we meant to create it: read it again, then decide."""
 
 
-def put_event(account: Account, url: str, data: bytes, *, etag: str = "") -> str:
+def put_event(account: Account, url: str, data: bytes, *, etag: str = "", force: bool = False) -> str:
     """Write one event resource at ``url``: create it (``etag`` empty: only if nothing is there)
-    or replace the version we wrote (``If-Match``). Returns the new ETag ("" if the server
-    sends none)."""
-    condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}
+    or replace the version we wrote (``If-Match``); ``force`` writes whatever is there. Returns
+    the new ETag ("" if the server sends none)."""
+    condition = {} if force else {"If-Match": etag} if etag else {"If-None-Match": "*"}
     answered = request(
         "PUT",
         url,

@@ -82,6 +82,14 @@ def caldav_account_remove(*, account: CalDavAccount) -> None:
         availability_changed(account.coach_id)
 
 
+def caldav_login(account: CalDavAccount) -> caldav.Account:
+    """The account's calendar home with its credentials, for a request (CredentialUnreadable if
+    the stored password no configured key opens)."""
+    return caldav.Account(
+        home_url=account.home_url, username=account.username, password=credentials.decrypt(account.password_token)
+    )
+
+
 def caldav_calendar_sync(*, calendar: CalDavCalendar, now: datetime | None = None) -> bool:
     """Read what changed in a busy calendar and rebuild its busy blocks; False when it could
     not be read (the error is kept on the account; refused credentials mark it broken)."""
@@ -109,13 +117,13 @@ def caldav_calendar_sync(*, calendar: CalDavCalendar, now: datetime | None = Non
             for href, (etag, data) in changes.changed.items()
         }
     except credentials.CredentialUnreadable:
-        _account_error(
+        caldav_account_failed(
             account, "The stored password could not be read: connect the account again.", now, broken=True
         )
         return False
     except BusyCalendarError as exc:
         refused = getattr(exc, "status", None) in _REFUSED
-        _account_error(account, exc.message, now, broken=refused)
+        caldav_account_failed(account, exc.message, now, broken=refused)
         return False
     with transaction.atomic():
         locked = CalDavCalendar.objects.select_for_update().filter(pk=calendar.pk, busy=True).first()
@@ -188,7 +196,9 @@ def _rebuild_blocks(calendar: CalDavCalendar) -> None:
     )
 
 
-def _account_error(account: CalDavAccount, message: str, now: datetime, *, broken: bool) -> None:
+def caldav_account_failed(account: CalDavAccount, message: str, now: datetime, *, broken: bool) -> None:
+    """Keep what went wrong on the account (shown to the coach); ``broken``: the server refused
+    the credentials, so nothing more is tried until the coach connects again."""
     fields = {"last_error": message[:500], "last_error_at": now}
     if broken:
         fields["status"] = CalDavAccount.Status.BROKEN

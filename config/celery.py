@@ -72,6 +72,12 @@ app.conf.beat_schedule = {
         "task": "coaching.tasks.sync_all_caldav_calendars",
         "schedule": 300.0,
     },
+    # Bookings written into coaches' CalDAV calendars (booking/tasks.py): retries after their
+    # backoff and first attempts whose message was lost. The rows are the queue.
+    "sweep-calendar-writes": {
+        "task": "booking.tasks.sweep_calendar_writes",
+        "schedule": 60.0,
+    },
     # Clients' pass emails (practice/tasks.py): grants whose email's message was lost are
     # enqueued again; each send claims its grant, so a doubled tick sends nothing twice.
     "sweep-pass-emails": {

@@ -213,6 +213,7 @@ CELERY_TASK_ROUTES = {
     "coaching.tasks.refresh_busy_calendar": {"queue": OUTBOUND_QUEUE},
     "booking.tasks.send_webhook": {"queue": OUTBOUND_QUEUE},
     "coaching.tasks.sync_caldav_calendar": {"queue": OUTBOUND_QUEUE},
+    "booking.tasks.write_calendar_object": {"queue": OUTBOUND_QUEUE},
 }
 # Every outbound request (common/outbound.py) refuses loopback unless this is set: tests only.
 OUTBOUND_ALLOW_LOOPBACK = env.bool("OUTBOUND_ALLOW_LOOPBACK", default=False)
