@@ -14,12 +14,13 @@ from typing import Any
 
 from ninja import Router
 
-from api import me_bookings, me_practice, me_setup, me_webhooks
+from api import me_bookings, me_calendars, me_practice, me_setup, me_webhooks
 from api.auth import READ_ONLY, UNAUTHORIZED, coach_token, rate_limited_message
 
 router = Router(auth=coach_token, tags=["Coach API"])
 router.add_router("/bookings", me_bookings.router)
 router.add_router("/webhooks", me_webhooks.router)
+router.add_router("/calendars", me_calendars.router)
 router.add_router("", me_setup.router)
 router.add_router("", me_practice.router)
 
@@ -50,6 +51,7 @@ ERROR_EXAMPLES: dict[int, dict[str, Any]] = {
 NOT_FOUND = {
     "reference": me_bookings.NOT_FOUND,
     "endpoint_id": me_webhooks.NOT_FOUND,
+    "account_id": me_calendars.NOT_FOUND,
     "delivery_id": me_webhooks.DELIVERY_NOT_FOUND,
     "slug": me_setup.OFFERING_NOT_FOUND,
     "override_id": me_setup.OVERRIDE_NOT_FOUND,

@@ -15,7 +15,12 @@ from pathlib import Path
 import caldav
 import pytest
 
+from tests.api import conftest as api_conftest
+
 USER, PASSWORD = "ada", "app-password-1"
+# The coach API's token fixtures, for the calendar endpoints' tests.
+write_key = api_conftest.write_key
+read_key = api_conftest.read_key
 
 
 @dataclass(frozen=True)
