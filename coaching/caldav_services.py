@@ -18,7 +18,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from coaching import caldav, tasks
@@ -26,6 +28,8 @@ from coaching.busy_calendars import BusyCalendarError, busy_intervals
 from coaching.models import BusyBlock, CalDavAccount, CalDavCalendar, CalDavEvent, Coach
 from coaching.services import availability_changed, busy_horizon
 from common import credentials
+from common.emails import RETRYABLE, absolute_url, describe_error, mailbox, render_email
+from common.outbound import display_url
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +90,9 @@ def caldav_login(account: CalDavAccount) -> caldav.Account:
     """The account's calendar home with its credentials, for a request (CredentialUnreadable if
     the stored password no configured key opens)."""
     return caldav.Account(
-        home_url=account.home_url, username=account.username, password=credentials.decrypt(account.password_token)
+        home_url=account.home_url,
+        username=account.username,
+        password=credentials.decrypt(account.password_token),
     )
 
 
@@ -204,3 +210,29 @@ def caldav_account_failed(account: CalDavAccount, message: str, now: datetime, *
         fields["status"] = CalDavAccount.Status.BROKEN
     CalDavAccount.objects.filter(pk=account.pk).update(**fields)
     logger.warning("caldav account %s: %s", account.pk, message)
+    # The coach hears of it once: only the update that sets the mark sends the email.
+    if broken and CalDavAccount.objects.filter(pk=account.pk, broken_notified_at__isnull=True).update(
+        broken_notified_at=now
+    ):
+        _tell_coach(account, message)
+
+
+def _tell_coach(account: CalDavAccount, message: str) -> None:
+    coach = account.coach
+    context = {
+        "coach": coach,
+        "account": account,
+        "server": display_url(caldav.server_url(account.server)),
+        "message": message,
+        "dashboard_url": absolute_url(reverse("dashboard")),
+        "SITE_NAME": settings.SITE_NAME,
+    }
+    subject, text, html = render_email("caldav-broken-coach", context)
+    email = EmailMultiAlternatives(
+        subject, text, to=[mailbox(coach.user.email)], headers={"Auto-Submitted": "auto-generated"}
+    )
+    email.attach_alternative(html, "text/html")
+    try:
+        email.send()
+    except RETRYABLE as exc:
+        logger.error("caldav account %s: the coach's email was not sent: %s", account.pk, describe_error(exc))

@@ -101,7 +101,7 @@ def test_our_own_booking_in_the_calendar_is_not_read_back_as_busy(
 
 
 def test_refused_credentials_mark_the_account_and_keep_the_blocks(
-    connected, radicale: Radicale, tmp_path
+    connected, radicale: Radicale, tmp_path, mailoutbox
 ) -> None:  # type: ignore[no-untyped-def]
     account, work = connected
     work.save_event(event("dentist", "20261202T150000Z", "20261202T153000Z"))
@@ -112,6 +112,12 @@ def test_refused_credentials_mark_the_account_and_keep_the_blocks(
     assert account.status == CalDavAccount.Status.BROKEN
     assert "refused the username or password" in account.last_error
     assert BusyBlock.objects.count() == 1
+    # The coach is told once, however often it is tried.
+    CalDavAccount.objects.filter(pk=account.pk).update(status=CalDavAccount.Status.OK)
+    sync_all(account)
+    told = [m for m in mailoutbox if "needs signing in again" in m.subject]
+    assert len(told) == 1 and told[0].to == ["ada@example.com"]
+    assert PASSWORD not in told[0].body and "a-new-password" not in told[0].body
 
 
 def test_a_server_that_went_away_is_recorded(connected, offering: Offering) -> None:  # type: ignore[no-untyped-def]
