@@ -698,3 +698,22 @@ class BusyCalendarForm(Form):
 def _is_web_link(value: str) -> bool:
     parts = urlsplit(value.strip())
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value.strip()
+
+
+class CalDavConnectForm(Form):
+    """A CalDAV account: the server (or just its host), the username and an app password."""
+
+    server = forms.CharField(
+        label="CalDAV server",
+        max_length=2000,
+        help_text="The address your provider gives for CalDAV, or just its host: caldav.fastmail.com, "
+        "caldav.icloud.com, your Nextcloud's address.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    username = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    password = forms.CharField(
+        label="App password",
+        max_length=500,
+        help_text="Make one for this site in your provider's security settings; it is stored encrypted.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )

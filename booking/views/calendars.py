@@ -18,12 +18,15 @@ from booking import selectors, services
 from booking.display import coach_feed_url, webcal_url
 from booking.emails import KIND_LABELS
 from booking.views.feeds import feed_replace_page
+from coaching import caldav, caldav_services
 from coaching import selectors as coaching_selectors
 from coaching import services as coaching_services
-from coaching.forms import MAX_CALENDARS, BusyCalendarForm
-from coaching.models import BusyCalendar, Coach
+from coaching.caldav import CalDavError
+from coaching.forms import MAX_CALENDARS, BusyCalendarForm, CalDavConnectForm
+from coaching.models import BusyCalendar, CalDavAccount, Coach
 from coaching.permissions import coach_required
-from common.outbound import display_url
+from common.outbound import OutboundError, display_url
+from common.queue import enqueue_on_commit
 from common.shortcuts import found_or_404
 
 
@@ -45,17 +48,29 @@ def calendar_list(request: HttpRequest, coach: Coach) -> HttpResponse:
             request, f"“{calendar.name}” is connected. Its busy times are being read now; reload in a moment."
         )
         return redirect("dashboard_calendars")
+    status = HTTPStatus.BAD_REQUEST if request.method == "POST" else HTTPStatus.OK
+    return _list_page(request, coach, form=form, caldav_form=CalDavConnectForm(), status=status)
+
+
+def _list_page(
+    request: HttpRequest, coach: Coach, *, form: BusyCalendarForm, caldav_form: CalDavConnectForm, status: int
+) -> HttpResponse:
     calendars = coaching_selectors.coach_busy_calendars(coach=coach)
     for calendar in calendars:
         calendar.display_url = display_url(calendar.url)
     feed_url = coach_feed_url(coach)
-    status = HTTPStatus.BAD_REQUEST if request.method == "POST" else HTTPStatus.OK
+    accounts = list(CalDavAccount.objects.filter(coach=coach).prefetch_related("calendars").order_by("pk"))
+    for account in accounts:
+        account.display_server = display_url(caldav.server_url(account.server))
+        account.writes_nowhere = not any(c.write_bookings for c in account.calendars.all())
     return render(
         request,
         "booking/calendars/list.html",
         {
             "section": "calendars",
             "coach": coach,
+            "caldav_form": caldav_form,
+            "caldav_accounts": accounts,
             "form": form,
             "calendars": calendars,
             "can_add": len(calendars) < MAX_CALENDARS,
@@ -140,3 +155,95 @@ def email_retry(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
     services.email_delivery_retry(delivery=delivery)
     messages.success(request, f"The email about {delivery.booking.reference} is being sent again.")
     return redirect("dashboard_emails")
+
+
+# ---------------------------------------------------------------------------
+# CalDAV accounts (issue 17): connect, choose calendars, sync now, disconnect
+# ---------------------------------------------------------------------------
+def _account_or_404(coach: Coach, pk: int) -> CalDavAccount:
+    return found_or_404(
+        CalDavAccount.objects.filter(coach=coach, pk=pk).prefetch_related("calendars").first(),
+        "No calendar account of yours with this number.",
+    )
+
+
+@coach_required
+@require_POST
+def caldav_connect(request: HttpRequest, coach: Coach) -> HttpResponse:
+    """Find the account's calendars (this talks to the server: the button says so) and keep them."""
+    form = CalDavConnectForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = caldav_services.caldav_connect(
+                coach=coach, server=data["server"], username=data["username"], password=data["password"]
+            )
+        except CalDavError as exc:
+            field = "password" if getattr(exc, "status", None) in (401, 403) else "server"
+            form.add_error(field, exc.message)
+        except OutboundError as exc:
+            form.add_error("server", exc.message)
+        else:
+            count = account.calendars.count()
+            messages.success(
+                request,
+                f"Connected: {count} calendar{'s' if count != 1 else ''} found. Each counts as busy until you "
+                "choose; pick one to receive your bookings.",
+            )
+            return redirect("dashboard_calendars")
+    return _list_page(
+        request, coach, form=BusyCalendarForm(coach=coach), caldav_form=form, status=HTTPStatus.BAD_REQUEST
+    )
+
+
+@coach_required
+@require_POST
+def caldav_choose(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    account = _account_or_404(coach, pk)
+    ids = {c.pk for c in account.calendars.all()}
+    busy = {int(v) for v in request.POST.getlist("busy") if v.isascii() and v.isdigit() and int(v) in ids}
+    write_value = request.POST.get("write", "")
+    write = (
+        int(write_value)
+        if write_value.isascii() and write_value.isdigit() and int(write_value) in ids
+        else None
+    )
+    CalDavAccount.objects.filter(pk=account.pk).update(
+        block_all_day=request.POST.get("block_all_day") == "on"
+    )
+    caldav_services.caldav_calendars_choose(account=account, busy=busy, write=write)
+    messages.success(request, "Saved. Busy times are being read again.")
+    return redirect("dashboard_calendars")
+
+
+@coach_required
+@require_POST
+def caldav_sync(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    account = _account_or_404(coach, pk)
+    from coaching import tasks as coaching_tasks
+
+    for calendar in account.calendars.all():
+        if calendar.busy:
+            enqueue_on_commit(coaching_tasks.sync_caldav_calendar, calendar.pk)
+    messages.success(request, "Reading your busy calendars again now; reload in a moment.")
+    return redirect("dashboard_calendars")
+
+
+@coach_required
+@require_http_methods(["GET", "POST"])
+def caldav_remove(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    """Confirm, then disconnect the account: its busy times go, nothing is written any more."""
+    account = _account_or_404(coach, pk)
+    if request.method == "POST":
+        caldav_services.caldav_account_remove(account=account)
+        messages.success(request, f"{account.username} is disconnected.")
+        return redirect("dashboard_calendars")
+    return render(
+        request,
+        "booking/calendars/caldav_remove.html",
+        {
+            "section": "calendars",
+            "account": account,
+            "server": display_url(caldav.server_url(account.server)),
+        },
+    )
