@@ -152,3 +152,15 @@ def _finish(write: CalendarWrite, status: str, *, error: str | None = None, **fi
         # the change's own attempt.
         kept = {k: v for k, v in ended.items() if k in ("etag", "present", "locked_until")}
         CalendarWrite.objects.filter(pk=write.pk).update(**kept)
+
+
+def calendar_write_retry(*, write: CalendarWrite, now: datetime | None = None) -> bool:
+    """Try a failed write again (a fresh round of attempts); False if it is not failed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        retried = CalendarWrite.objects.filter(pk=write.pk, status=W.FAILED).update(
+            status=W.PENDING, attempts=0, next_attempt_at=now, locked_until=None, version=F("version") + 1
+        )
+        if retried:
+            enqueue_on_commit(tasks.write_calendar_object, write.pk)
+    return bool(retried)

@@ -90,6 +90,11 @@ dashboard_urlpatterns = [
     path("calendars/caldav/<int:pk>/", calendars.caldav_choose, name="dashboard_caldav_choose"),
     path("calendars/caldav/<int:pk>/sync/", calendars.caldav_sync, name="dashboard_caldav_sync"),
     path("calendars/caldav/<int:pk>/remove/", calendars.caldav_remove, name="dashboard_caldav_remove"),
+    path(
+        "calendars/caldav/writes/<int:pk>/retry/",
+        calendars.caldav_write_retry,
+        name="dashboard_caldav_write_retry",
+    ),
     path("emails/", calendars.email_failures, name="dashboard_emails"),
     path("emails/<int:pk>/retry/", calendars.email_retry, name="dashboard_email_retry"),
     path("webhooks/", webhooks.endpoint_list, name="dashboard_webhooks"),

@@ -43,6 +43,9 @@ def caldav_connect(*, coach: Coach, server: str, username: str, password: str) -
     busy until the coach says otherwise, none receiving bookings yet; a first sync is enqueued."""
     found, calendars = caldav.discover(server, username=username, password=password)
     with transaction.atomic():
+        again = CalDavAccount.objects.filter(coach=coach, home_url=found.home_url, username=username).first()
+        if again is not None:
+            return _reconnect(again, password=password, calendars=calendars)
         account = CalDavAccount.objects.create(
             coach=coach,
             server=server.strip()[:2000],
@@ -57,6 +60,29 @@ def caldav_connect(*, coach: Coach, server: str, username: str, password: str) -
         for row in CalDavCalendar.objects.filter(account=account):
             transaction.on_commit(lambda pk=row.pk: tasks.sync_caldav_calendar.delay(pk), robust=True)
     logger.info("caldav account %s (coach %s): connected, %d calendars", account.pk, coach.pk, len(rows))
+    return account
+
+
+def _reconnect(account: CalDavAccount, *, password: str, calendars: list[caldav.Calendar]) -> CalDavAccount:
+    """The same account connected again (a new app password): it works again, keeps the coach's
+    choices, and gains the calendars made since."""
+    CalDavAccount.objects.filter(pk=account.pk).update(
+        password_token=credentials.encrypt(password),
+        status=CalDavAccount.Status.OK,
+        last_error="",
+        last_error_at=None,
+        broken_notified_at=None,
+    )
+    known = set(account.calendars.values_list("url", flat=True))
+    CalDavCalendar.objects.bulk_create(
+        CalDavCalendar(account=account, coach_id=account.coach_id, url=c.url, name=c.name[:200], color=c.color)
+        for c in calendars
+        if c.url not in known
+    )
+    for pk in account.calendars.filter(busy=True).values_list("pk", flat=True):
+        transaction.on_commit(lambda pk=pk: tasks.sync_caldav_calendar.delay(pk), robust=True)
+    account.refresh_from_db()
+    logger.info("caldav account %s: connected again", account.pk)
     return account
 
 

@@ -15,8 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from booking import selectors, services
+from booking.calendar_writes import calendar_write_retry
 from booking.display import coach_feed_url, webcal_url
 from booking.emails import KIND_LABELS
+from booking.models import CalendarWrite
 from booking.views.feeds import feed_replace_page
 from coaching import caldav, caldav_services
 from coaching import selectors as coaching_selectors
@@ -63,6 +65,11 @@ def _list_page(
     for account in accounts:
         account.display_server = display_url(caldav.server_url(account.server))
         account.writes_nowhere = not any(c.write_bookings for c in account.calendars.all())
+        account.failed_writes = list(
+            CalendarWrite.objects.filter(calendar__account=account, status=CalendarWrite.Status.FAILED)
+            .select_related("booking")
+            .order_by("-updated_at")[:20]
+        )
     return render(
         request,
         "booking/calendars/list.html",
@@ -247,3 +254,16 @@ def caldav_remove(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
             "server": display_url(caldav.server_url(account.server)),
         },
     )
+
+
+@coach_required
+@require_POST
+def caldav_write_retry(request: HttpRequest, coach: Coach, pk: int) -> HttpResponse:
+    """Write a booking into the calendar again after its attempts ran out."""
+    write = found_or_404(
+        CalendarWrite.objects.filter(calendar__coach=coach, pk=pk).select_related("booking").first(),
+        "No calendar write of yours with this number.",
+    )
+    if calendar_write_retry(write=write):
+        messages.success(request, f"{write.booking.reference} is being written to your calendar again.")
+    return redirect("dashboard_calendars")

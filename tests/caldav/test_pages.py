@@ -70,3 +70,28 @@ def test_odd_choices_change_nothing_they_should_not(coach_client, radicale: Radi
     response = coach_client.post(f"{PAGE}caldav/{account.pk}/", {"busy": ["x", "²", "999999"], "write": "١"})
     assert response.status_code == 302
     assert not CalDavCalendar.objects.filter(write_bookings=True).exists()
+
+
+def test_a_booking_that_could_not_be_written_is_listed_and_tried_again(
+    coach_client, radicale: Radicale, offering, book, django_capture_on_commit_callbacks
+) -> None:
+    from booking.calendar_writes import calendar_write_plan
+    from booking.models import CalendarWrite
+    from coaching.caldav_services import caldav_calendars_choose
+
+    radicale.calendar("Work", "work")
+    account = caldav_connect(coach=offering.coach, server=radicale.url, username=USER, password=PASSWORD)
+    work = account.calendars.get()
+    caldav_calendars_choose(account=account, busy={work.pk}, write=work.pk)
+    booking = book()
+    write = calendar_write_plan(booking=booking, now=NOW)
+    CalendarWrite.objects.filter(pk=write.pk).update(
+        status="failed", attempts=8, last_error="The calendar server answered 507."
+    )
+    page = coach_client.get(PAGE).content.decode()
+    assert "could not be written into your calendar" in page and booking.reference in page
+    with django_capture_on_commit_callbacks(execute=True):
+        coach_client.post(f"{PAGE}caldav/writes/{write.pk}/retry/")
+    write.refresh_from_db()
+    assert write.status == "done" and write.present
+    assert len(radicale.client().calendar(url=work.url).events()) == 1

@@ -131,3 +131,24 @@ def test_a_server_that_went_away_is_recorded(connected, offering: Offering) -> N
     assert account.status == CalDavAccount.Status.OK
     assert "refused the connection" in account.last_error
     assert account.last_error_at is not None and account.last_error_at <= NOW + timedelta(seconds=1)
+
+
+def test_connecting_a_broken_account_again_mends_it(
+    connected, radicale: Radicale, offering: Offering, tmp_path, mailoutbox
+) -> None:  # type: ignore[no-untyped-def]
+    account, _ = connected
+    radicale.calendar("Holidays", "holidays")  # made in the calendar app since connecting
+    (tmp_path / "users").write_text(f"{USER}:app-password-2\n")
+    sync_all(account)
+    account.refresh_from_db()
+    assert account.status == CalDavAccount.Status.BROKEN
+    again = caldav_connect(
+        coach=offering.coach, server=radicale.url, username=USER, password="app-password-2"
+    )
+    assert (
+        again.pk == account.pk
+        and again.status == CalDavAccount.Status.OK
+        and again.broken_notified_at is None
+    )
+    assert sorted(again.calendars.values_list("name", flat=True)) == ["Family", "Holidays", "Work"]
+    assert CalDavAccount.objects.count() == 1
