@@ -183,7 +183,7 @@ def busy_intervals(
         raise BusyCalendarError(
             _TOO_LARGE.format(reason="its events, or the way they repeat, take too long to work out")
         ) from exc
-    return _merged(intervals)
+    return merged(intervals)
 
 
 def _read(
@@ -227,12 +227,13 @@ def _read(
     return intervals
 
 
-def _merged(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    merged: list[tuple[datetime, datetime]] = []
+def merged(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Intervals sorted, touching and overlapping ones joined."""
+    joined: list[tuple[datetime, datetime]] = []
     for busy_start, busy_end in sorted(intervals):
-        if merged and busy_start <= merged[-1][1]:
-            if busy_end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], busy_end)
+        if joined and busy_start <= joined[-1][1]:
+            if busy_end > joined[-1][1]:
+                joined[-1] = (joined[-1][0], busy_end)
         else:
-            merged.append((busy_start, busy_end))
-    return merged
+            joined.append((busy_start, busy_end))
+    return joined

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coaching import caldav, tasks
-from coaching.busy_calendars import BusyCalendarError, busy_intervals
+from coaching.busy_calendars import BusyCalendarError, busy_intervals, merged
 from coaching.models import BusyBlock, CalDavAccount, CalDavCalendar, CalDavEvent, Coach
 from coaching.services import availability_changed, busy_horizon
 from common import credentials
@@ -75,7 +75,9 @@ def _reconnect(account: CalDavAccount, *, password: str, calendars: list[caldav.
     )
     known = set(account.calendars.values_list("url", flat=True))
     CalDavCalendar.objects.bulk_create(
-        CalDavCalendar(account=account, coach_id=account.coach_id, url=c.url, name=c.name[:200], color=c.color)
+        CalDavCalendar(
+            account=account, coach_id=account.coach_id, url=c.url, name=c.name[:200], color=c.color
+        )
         for c in calendars
         if c.url not in known
     )
@@ -206,12 +208,6 @@ def _rebuild_blocks(calendar: CalDavCalendar) -> None:
             (datetime.fromisoformat(s).astimezone(UTC), datetime.fromisoformat(e).astimezone(UTC))
             for s, e in busy
         ]
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
     BusyBlock.objects.filter(caldav_calendar=calendar).delete()
     BusyBlock.objects.bulk_create(
         [
@@ -222,7 +218,7 @@ def _rebuild_blocks(calendar: CalDavCalendar) -> None:
                 end=e,
                 source=calendar.name[:200],
             )
-            for s, e in merged
+            for s, e in merged(intervals)
         ],
         batch_size=1000,
     )
