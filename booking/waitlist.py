@@ -46,8 +46,6 @@ MIN_HOLD = timedelta(minutes=10)
 JOIN_QUIET = timedelta(minutes=10)
 # Entries looked at per coach and run: the line's head; the next run sees the rest.
 MATCH_BATCH = 200
-# A pending email not tried this long after it was written lost its message.
-SWEEP_GRACE = timedelta(minutes=2)
 
 
 class WaitlistError(BookingError):
@@ -62,7 +60,6 @@ class WaitlistError(BookingError):
 
 @dataclass(frozen=True)
 class SweepResult:
-    lapsed: int
     ended: int
     coaches: list[int]
     emails: list[int]
@@ -348,17 +345,18 @@ def waitlist_sweep(*, now: datetime | None = None) -> SweepResult:
     )
     # As booking emails: never attempted for a while, or a retry long overdue (a retry waiting for
     # its countdown is not lost, and must not get a second chain of retries).
-    overdue = now - SWEEP_GRACE - timedelta(seconds=settings.EMAIL_RETRY_MAX_SECONDS)
+    overdue = now - tasks.SWEEP_GRACE - timedelta(seconds=settings.EMAIL_RETRY_MAX_SECONDS)
     lost = list(
         WaitlistEmail.objects.filter(status=WaitlistEmail.Status.PENDING)
         .filter(
-            Q(attempts=0, created_at__lt=now - SWEEP_GRACE) | Q(attempts__gt=0, last_attempt_at__lt=overdue)
+            Q(attempts=0, created_at__lt=now - tasks.SWEEP_GRACE)
+            | Q(attempts__gt=0, last_attempt_at__lt=overdue)
         )
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
         .order_by()
         .values_list("pk", flat=True)[:1000]
     )
-    return SweepResult(lapsed=len(expired), ended=ended, coaches=sorted(expired), emails=lost)
+    return SweepResult(ended=ended, coaches=sorted(expired), emails=lost)
 
 
 def waiting_coaches(*, now: datetime | None = None) -> list[int]:

@@ -147,7 +147,12 @@ def caldav_calendar_sync(*, calendar: CalDavCalendar, now: datetime | None = Non
         end = now + busy_horizon(calendar.coach_id) + timedelta(days=1)
         zone = calendar.coach.zone
         read = {
-            href: (etag, [] if _ours(data) else _busy(data, zone, start, end, all_day=account.block_all_day))
+            href: (
+                etag,
+                []
+                if _ours(data)
+                else busy_intervals(data, zone=zone, start=start, end=end, all_day=account.block_all_day),
+            )
             for href, (etag, data) in changes.changed.items()
         }
     except credentials.CredentialUnreadable:
@@ -185,12 +190,6 @@ def caldav_calendar_sync(*, calendar: CalDavCalendar, now: datetime | None = Non
         len(read),
     )
     return True
-
-
-def _busy(
-    data: bytes, zone, start: datetime, end: datetime, *, all_day: bool
-) -> list[tuple[datetime, datetime]]:  # type: ignore[no-untyped-def]
-    return busy_intervals(data, zone=zone, start=start, end=end, all_day=all_day)
 
 
 def _ours(data: bytes) -> bool:
