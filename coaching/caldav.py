@@ -51,6 +51,14 @@ _QUERY = f"""<?xml version="1.0" encoding="utf-8"?>
 <c:calendar-query xmlns:d="{DAV}" xmlns:c="{CALDAV}"><d:prop><d:getetag/><c:calendar-data/></d:prop>
 <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT"/></c:comp-filter></c:filter>
 </c:calendar-query>"""
+_ETAGS = _QUERY.replace("<c:calendar-data/>", "")
+_CTAG = f"""<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="{DAV}" xmlns:cs="{CALSERVER}"><d:prop><cs:getctag/></d:prop></d:propfind>"""
+_MULTIGET = f"""<?xml version="1.0" encoding="utf-8"?>
+<c:calendar-multiget xmlns:d="{DAV}" xmlns:c="{CALDAV}"><d:prop><d:getetag/><c:calendar-data/></d:prop>
+{{hrefs}}</c:calendar-multiget>"""
+# Hrefs asked for in one calendar-multiget (servers cap a request's size).
+MULTIGET_BATCH = 200
 
 
 class CalDavError(OutboundError):
@@ -165,6 +173,49 @@ def changes_since(account: Account, calendar_url: str, token: str = "") -> Chang
     changed, deleted = _events(answered)
     root_token = _text(fromstring(answered.body), f"{{{DAV}}}sync-token")
     return Changes(token=root_token, full=not token, changed=changed, deleted=deleted)
+
+
+def calendar_ctag(account: Account, calendar_url: str) -> str:
+    """The calendar's CTag ("" when the server keeps none): it changes whenever an event does."""
+    for _, prop in _propfind(account, calendar_url, _CTAG, depth="0"):
+        return _text(prop, f"{{{CALSERVER}}}getctag")
+    return ""
+
+
+def changes_by_etag(account: Account, calendar_url: str, known: dict[str, str]) -> Changes:
+    """For a server without sync-collection: list the events' ETags, fetch only the events
+    whose ETag differs from ``known`` (href -> etag) and name the known ones that are gone."""
+    answered = _report(account, calendar_url, _ETAGS, depth="1")
+    _check(answered)
+    listed = _etags(answered)
+    wanted = [href for href, etag in listed.items() if known.get(href) != etag]
+    changed: dict[str, tuple[str, bytes]] = {}
+    for i in range(0, len(wanted), MULTIGET_BATCH):
+        hrefs = "".join(
+            f"<d:href>{_xml_text(urlsplit(href).path)}</d:href>" for href in wanted[i : i + MULTIGET_BATCH]
+        )
+        got = _report(account, calendar_url, _MULTIGET.replace("{hrefs}", hrefs), depth="1")
+        _check(got)
+        changed.update(_events(got)[0])
+    return Changes(token="", full=False, changed=changed, deleted=[h for h in known if h not in listed])
+
+
+def _etags(answered: Answered) -> dict[str, str]:
+    """``{href: etag}`` of a multistatus listing event resources."""
+    try:
+        root = fromstring(answered.body)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise CalDavError("The calendar server sent an answer that could not be read.") from exc
+    listed: dict[str, str] = {}
+    for response in root.iter(f"{{{DAV}}}response"):
+        href = urljoin(answered.url, _text(response, f"{{{DAV}}}href"))
+        for propstat in response.iter(f"{{{DAV}}}propstat"):
+            prop = propstat.find(f"{{{DAV}}}prop")
+            if prop is not None and " 200 " in f" {_text(propstat, f'{{{DAV}}}status')} ":
+                listed[href] = _text(prop, f"{{{DAV}}}getetag")
+        if len(listed) > MAX_EVENTS:
+            raise CalDavError(f"This calendar has more than {MAX_EVENTS:,} events: choose a smaller one.")
+    return listed
 
 
 def _report(account: Account, url: str, body: str, *, depth: str = "0") -> Answered:
