@@ -1,22 +1,23 @@
 """Free slots: coaching's rules joined with booking's rows, then the pure engine.
 
-One load, a fixed number of queries whatever the window (weekly hours, date overrides,
-busy time = active bookings, live waitlist holds and busy blocks in one UNION ALL; plus the
-coach if the offering came without it), then coaching/availability.py does the rest. The same
+One query whatever the window (weekly hours, date overrides and busy time = active bookings,
+live waitlist holds and busy blocks, in one UNION ALL written by hand; plus the coach if the
+offering came without it), then coaching/availability.py does the rest. The same
 function answers the slot list, the re-check at booking time and "the next free times".
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, DateTimeField, Value
+from django.db import connection
 from django.utils import timezone
 
 from booking.models import Booking, WaitlistHold
 from coaching.availability import free_slots, local_day_bounds
-from coaching.models import BusyBlock, DateOverride, Offering, WeeklyHours
+from coaching.models import Offering
 from coaching.selectors import build_availability, slot_rules_for
 
 _DAY = timedelta(days=1)
@@ -37,7 +38,7 @@ def offering_free_slots(
 
     The dates are in ``tz`` (the coach's zone by default), ``end`` included: the
     window is [``start`` 00:00, ``end`` + 1 day 00:00) in ``tz``, clamped to now and
-    the horizon. 3 queries whatever the window, 4 if the offering's coach is not loaded yet.
+    the horizon. One query whatever the window, 2 if the offering's coach is not loaded yet.
     """
     if end < start:
         return []
@@ -89,7 +90,7 @@ def offering_free_among(
     *, offering: Offering, starts: list[datetime], now: datetime | None = None
 ) -> set[datetime]:
     """Which of ``starts`` (aware) a call of ``offering`` can start at right now: a series'
-    occurrences, checked in one load (3 queries) over the span they cover."""
+    occurrences, checked in one load (one query) over the span they cover."""
     if not starts:
         return set()
     wanted = {start.astimezone(UTC) for start in starts}
@@ -149,54 +150,25 @@ def _free_slots(
     load_start = local_day_bounds(zone, first_day)[0] - rules.buffer_before
     load_end = local_day_bounds(zone, last_day)[1] + rules.buffer_after
 
-    # .order_by(): the models' default orderings join the coach table; the engine sorts anyway.
-    weekly_rows = (
-        WeeklyHours.objects.filter(coach_id=coach.pk).order_by().values_list("weekday", "start", "end")
-    )
-    override_rows = (
-        DateOverride.objects.filter(coach_id=coach.pk, date__gte=first_day, date__lte=last_day)
-        .order_by()
-        .values_list("date", "start", "end")
-    )
-    bookings = Booking.objects.filter(
+    rows = _load(
         coach_id=coach.pk,
-        status__in=Booking.ACTIVE_STATUSES,
-        blocked_start__lt=load_end,
-        blocked_end__gt=load_start,
-    ).order_by()
-    if exclude_booking_id is not None:
-        bookings = bookings.exclude(pk=exclude_booking_id)
-    # A waitlist hold blocks like a booking until it expires (the sweep then marks it lapsed).
-    holds = WaitlistHold.objects.filter(
-        coach_id=coach.pk,
-        status=WaitlistHold.Status.HELD,
-        expires_at__gt=frozen_now,
-        blocked_start__lt=load_end,
-        blocked_end__gt=load_start,
-    ).order_by()
-    if exclude_hold_id is not None:
-        holds = holds.exclude(pk=exclude_hold_id)
-    blocks = BusyBlock.objects.filter(coach_id=coach.pk, start__lt=load_end, end__gt=load_start).order_by()
-    # One round trip for all busy time: (blocked start, blocked end, offering id, call start)
-    # for bookings and holds, (start, end, NULL, NULL) for busy blocks.
-    columns = ("blocked_start", "blocked_end", "offering_id", "start")
-    busy_rows = list(
-        bookings.values_list(*columns).union(
-            holds.values_list(*columns),
-            blocks.values_list(
-                "start",
-                "end",
-                Value(None, output_field=BigIntegerField()),
-                Value(None, output_field=DateTimeField()),
-            ),
-            all=True,
-        )
+        first_day=first_day,
+        last_day=last_day,
+        load_start=load_start,
+        load_end=load_end,
+        now=frozen_now,
+        exclude_booking_id=exclude_booking_id,
+        exclude_hold_id=exclude_hold_id,
     )
-    busy = [(row[0], row[1]) for row in busy_rows]
+    weekly_rows = [
+        (weekday, start, end) for kind, weekday, _, start, end, _, _, _, _ in rows if kind == _WEEKLY
+    ]
+    override_rows = [(day, start, end) for kind, _, day, start, end, _, _, _, _ in rows if kind == _OVERRIDE]
+    busy = [(row[5], row[6]) for row in rows if row[0] >= _BOOKED]
     booked_per_day: dict[date, int] = {}
     if offering.daily_cap is not None:
-        for _, _, offering_id, start in busy_rows:
-            if offering_id == offering.pk:
+        for kind, *_, offering_id, start in rows:
+            if kind == _BOOKED and offering_id == offering.pk:
                 day = start.astimezone(zone).date()
                 booked_per_day[day] = booked_per_day.get(day, 0) + 1
 
@@ -209,3 +181,99 @@ def _free_slots(
         window_end=window_end,
         booked_per_day=booked_per_day,
     )
+
+
+# ---------------------------------------------------------------------------
+# The one query: everything the engine needs about a coach, in one round trip
+# ---------------------------------------------------------------------------
+_WEEKLY, _OVERRIDE, _BOOKED, _BLOCK = 0, 1, 2, 3
+
+
+# The UNION ALL of weekly hours, date overrides, active bookings, live holds and busy blocks as
+# rows (kind, weekday, date, start time, end time, busy start, busy end, offering id, call start).
+# Written by hand: building it through the ORM cost more than running it. The NULLs are cast so
+# that PostgreSQL types each column alike in every branch (SQLite takes any type name); the
+# exclusions compare with -1, an id no row has, when unused. A waitlist hold blocks like a
+# booking until it expires (the sweep then marks it lapsed).
+_SQL = """
+SELECT 0, "weekday", CAST(NULL AS date), "start", "end", CAST(NULL AS timestamptz),
+       CAST(NULL AS timestamptz), CAST(NULL AS bigint), CAST(NULL AS timestamptz)
+  FROM "coaching_weeklyhours" WHERE "coach_id" = %s
+UNION ALL
+SELECT 1, CAST(NULL AS bigint), "date", "start", "end", CAST(NULL AS timestamptz),
+       CAST(NULL AS timestamptz), CAST(NULL AS bigint), CAST(NULL AS timestamptz)
+  FROM "coaching_dateoverride" WHERE "coach_id" = %s AND "date" >= %s AND "date" <= %s
+UNION ALL
+SELECT 2, CAST(NULL AS bigint), CAST(NULL AS date), CAST(NULL AS time), CAST(NULL AS time),
+       "blocked_start", "blocked_end", "offering_id", "start"
+  FROM "booking_booking" WHERE "coach_id" = %s AND "status" IN (%s, %s)
+   AND "blocked_start" < %s AND "blocked_end" > %s AND "id" <> %s
+UNION ALL
+SELECT 2, CAST(NULL AS bigint), CAST(NULL AS date), CAST(NULL AS time), CAST(NULL AS time),
+       "blocked_start", "blocked_end", "offering_id", "start"
+  FROM "booking_waitlisthold" WHERE "coach_id" = %s AND "status" = %s AND "expires_at" > %s
+   AND "blocked_start" < %s AND "blocked_end" > %s AND "id" <> %s
+UNION ALL
+SELECT 3, CAST(NULL AS bigint), CAST(NULL AS date), CAST(NULL AS time), CAST(NULL AS time),
+       "start", "end", CAST(NULL AS bigint), CAST(NULL AS timestamptz)
+  FROM "coaching_busyblock" WHERE "coach_id" = %s AND "start" < %s AND "end" > %s
+"""
+if len(Booking.ACTIVE_STATUSES) != 2:  # the two placeholders of the IN above
+    raise RuntimeError("booking/slots.py: update _SQL for Booking.ACTIVE_STATUSES")
+
+
+def _load(
+    *,
+    coach_id: int,
+    first_day: date,
+    last_day: date,
+    load_start: datetime,
+    load_end: datetime,
+    now: datetime,
+    exclude_booking_id: int | None,
+    exclude_hold_id: int | None,
+) -> list[tuple[Any, ...]]:
+    ops = connection.ops
+    begin, finish = ops.adapt_datetimefield_value(load_start), ops.adapt_datetimefield_value(load_end)
+    params = [
+        coach_id,
+        coach_id,
+        ops.adapt_datefield_value(first_day),
+        ops.adapt_datefield_value(last_day),
+        coach_id,
+        *Booking.ACTIVE_STATUSES,
+        finish,
+        begin,
+        -1 if exclude_booking_id is None else exclude_booking_id,
+        coach_id,
+        WaitlistHold.Status.HELD,
+        ops.adapt_datetimefield_value(now),
+        finish,
+        begin,
+        -1 if exclude_hold_id is None else exclude_hold_id,
+        coach_id,
+        finish,
+        begin,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL, [str(p) if isinstance(p, str) else p for p in params])
+        rows = cursor.fetchall()
+    return rows if connection.vendor != "sqlite" else [_from_sqlite(row) for row in rows]
+
+
+def _from_sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """SQLite hands back text for some dates, times and timestamps (which it keeps in UTC): the
+    columns whose first branch declares a type come converted, the rest as text."""
+    kind, weekday, day, start, end, busy_start, busy_end, offering_id, call_start = row
+    if kind >= _BOOKED:
+        return (kind, None, None, None, None, _utc(busy_start), _utc(busy_end), offering_id, _utc(call_start))
+    return (kind, weekday, _typed(date, day), _typed(time, start), _typed(time, end), None, None, None, None)
+
+
+def _typed(kind: type[date] | type[time], value: Any) -> Any:
+    return kind.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _utc(value: Any) -> Any:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if isinstance(moment, datetime) and moment.tzinfo is None else moment

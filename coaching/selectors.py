@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 
 from coaching.availability import Availability, SlotRules
@@ -47,6 +48,46 @@ def offering_bookable_get(*, coach_slug: str, offering_slug: str) -> Offering | 
         .filter(coach__slug=coach_slug, slug=offering_slug, is_active=True)
         .first()
     )
+
+
+# What the slot list needs of an offering and its coach: the engine's rules, the horizon, the cap.
+_SLOT_FIELDS = (
+    "id",
+    "coach_id",
+    "slug",
+    "duration_minutes",
+    "slot_step_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "daily_cap",
+    "is_active",
+)
+_SLOT_COACH_FIELDS = ("id", "slug", "time_zone")
+_SLOT_OFFERING_SQL = (
+    "SELECT "
+    + ", ".join([*(f'o."{f}"' for f in _SLOT_FIELDS), *(f'c."{f}"' for f in _SLOT_COACH_FIELDS)])
+    + ' FROM "coaching_offering" o JOIN "coaching_coach" c ON c."id" = o."coach_id"'
+    + ' WHERE c."slug" = %s AND o."slug" = %s AND o."is_active" = %s'
+)
+
+
+def offering_for_slots(*, coach_slug: str, offering_slug: str) -> Offering | None:
+    """An active offering by its public address with only what its slot list reads (and its
+    coach's slug and zone): the slots endpoint's one lookup, a plain query rather than the ORM's,
+    whose building cost more than its running. Other fields load on first use."""
+    if not (is_slug(coach_slug) and is_slug(offering_slug)):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_SLOT_OFFERING_SQL, [coach_slug, offering_slug, True])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    db = connection.alias
+    offering = Offering.from_db(db, list(_SLOT_FIELDS), row[: len(_SLOT_FIELDS)])
+    offering.coach = Coach.from_db(db, list(_SLOT_COACH_FIELDS), row[len(_SLOT_FIELDS) :])
+    return offering
 
 
 def coach_has_offerings(*, slug: str) -> bool:
