@@ -1,5 +1,9 @@
-"""HTTP figures of issue 4: gunicorn (2 workers) on PostgreSQL, loopback load.
+"""HTTP figures of issues 4 and 18: gunicorn (2 workers) on PostgreSQL, loopback load.
 
+- issue 18's floor: the 30-day slots endpoint against ``GET /api/v1/coaches/demo`` (a plain
+  database-backed JSON answer on the same stack), one client, in ``FLOOR_ROUNDS`` rounds that
+  alternate which goes first so that drift on a shared machine hits both alike; target: the
+  slots p50 at most 1.25x the coach profile's p50 (DESIGN.md, "Performance targets");
 - the offering page and the 30-day slots endpoint, one client and 10 concurrent clients;
 - booking POSTs (each a different free slot), 10 concurrent clients;
 - 50 concurrent creates of one slot: one 201, the rest 409, no 5xx.
@@ -15,10 +19,30 @@ import json
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
-from bench.http_load import get, json_post, run_load
+from bench.http_load import LoadResult, get, json_post, run_load
 from bench.server import fresh_database, gunicorn, manage, stack_env
 
 SLOTS_PATH = "/api/v1/coaches/demo/offerings/intro-call/slots?start={start}&end={end}&tz=Europe/Berlin"
+COACH_PATH = "/api/v1/coaches/demo"
+FLOOR_ROUNDS, FLOOR_PER_ROUND = 10, 100
+FLOOR_TARGET = 1.25
+
+
+def _floor(base: str, slots_path: str) -> tuple[LoadResult, LoadResult, list[float]]:
+    """Slots and the coach profile, one client, alternating rounds: both results and the
+    per-round p50 ratios."""
+    slots, coach, ratios = LoadResult(), LoadResult(), []
+    for round_ in range(FLOOR_ROUNDS):
+        order = ((slots_path, slots), (COACH_PATH, coach))
+        medians = {}
+        for path, into in order if round_ % 2 == 0 else order[::-1]:
+            got = run_load(base, lambda i, path=path: get(path), total=FLOOR_PER_ROUND, concurrency=1)
+            into.latencies_ms += got.latencies_ms
+            into.statuses.update(got.statuses)
+            into.wall_s += got.wall_s
+            medians[path] = got.median
+        ratios.append(medians[slots_path] / medians[COACH_PATH])
+    return slots, coach, ratios
 
 
 def _row(name: str, result, target: str = "") -> str:
@@ -56,6 +80,11 @@ def main() -> None:
         # Warm up both workers (imports, connections, template caches).
         run_load(base, lambda i: get(slots_path), total=40, concurrency=4)
         run_load(base, lambda i: get("/demo/intro-call/"), total=40, concurrency=4)
+        run_load(base, lambda i: get(COACH_PATH), total=40, concurrency=4)
+
+        floor_slots, floor_coach, ratios = _floor(base, slots_path)
+        print(_row("GET 30-day slots, 1 client (floor rounds)", floor_slots))
+        print(_row("GET coach profile, 1 client (floor rounds)", floor_coach))
 
         one = run_load(base, lambda i: get(slots_path), total=300, concurrency=1)
         print(_row("GET 30-day slots, 1 client", one, "p50 < 7 ms"))
@@ -103,7 +132,13 @@ def main() -> None:
         raced = run_load(base, race, total=50, concurrency=50, start_together=True)
         print(_row("POST one slot, 50 at once", raced, "1×201"))
 
+    ratio = floor_slots.median / floor_coach.median
+    verdict = "meets" if ratio <= FLOOR_TARGET else "MISSES"
+    print(
+        f"\nslots / coach profile, p50: {ratio:.2f}x ({verdict} the target <= {FLOOR_TARGET}x); "
+        f"per round {min(ratios):.2f}-{max(ratios):.2f}x"
+    )
     ok = raced.statuses.get(201) == 1 and raced.statuses.get(409) == 49
     print(f"\n50 concurrent creates of one slot: {'one 201, 49 × 409, no 5xx' if ok else 'UNEXPECTED'}")
-    print("Query count of the slots endpoint: 4, whatever the window (asserted in tests/api/test_api.py).")
+    print("Query count of the slots endpoint: 2, whatever the window (asserted in tests/api/test_api.py).")
     print("Reproduce: .venv/bin/python -m bench bench_http")
