@@ -191,31 +191,33 @@ _WEEKLY, _OVERRIDE, _BOOKED, _BLOCK = 0, 1, 2, 3
 
 # The UNION ALL of weekly hours, date overrides, active bookings, live holds and busy blocks as
 # rows (kind, weekday, date, start time, end time, busy start, busy end, offering id, call start).
-# Written by hand: building it through the ORM cost more than running it. The NULLs are cast so
-# that PostgreSQL types each column alike in every branch (SQLite takes any type name); the
+# Written by hand: building it through the ORM cost more than running it. Instants come as text,
+# parsed by datetime.fromisoformat: Django's PostgreSQL loader for timestamptz (a Python method
+# per value) cost four times as much for a coach with a few hundred busy intervals. The NULLs are
+# cast so that PostgreSQL types each column alike in every branch (SQLite takes any type name); the
 # exclusions compare with -1, an id no row has, when unused. A waitlist hold blocks like a
 # booking until it expires (the sweep then marks it lapsed).
 _SQL = """
-SELECT 0, "weekday", CAST(NULL AS date), "start", "end", CAST(NULL AS timestamptz),
-       CAST(NULL AS timestamptz), CAST(NULL AS bigint), CAST(NULL AS timestamptz)
+SELECT 0, "weekday", CAST(NULL AS date), "start", "end", CAST(NULL AS text),
+       CAST(NULL AS text), CAST(NULL AS bigint), CAST(NULL AS text)
   FROM "coaching_weeklyhours" WHERE "coach_id" = %s
 UNION ALL
-SELECT 1, CAST(NULL AS bigint), "date", "start", "end", CAST(NULL AS timestamptz),
-       CAST(NULL AS timestamptz), CAST(NULL AS bigint), CAST(NULL AS timestamptz)
+SELECT 1, CAST(NULL AS bigint), "date", "start", "end", CAST(NULL AS text),
+       CAST(NULL AS text), CAST(NULL AS bigint), CAST(NULL AS text)
   FROM "coaching_dateoverride" WHERE "coach_id" = %s AND "date" >= %s AND "date" <= %s
 UNION ALL
 SELECT 2, CAST(NULL AS bigint), CAST(NULL AS date), CAST(NULL AS time), CAST(NULL AS time),
-       "blocked_start", "blocked_end", "offering_id", "start"
+       CAST("blocked_start" AS text), CAST("blocked_end" AS text), "offering_id", CAST("start" AS text)
   FROM "booking_booking" WHERE "coach_id" = %s AND "status" IN (%s, %s)
    AND "blocked_start" < %s AND "blocked_end" > %s AND "id" <> %s
 UNION ALL
 SELECT 2, CAST(NULL AS bigint), CAST(NULL AS date), CAST(NULL AS time), CAST(NULL AS time),
-       "blocked_start", "blocked_end", "offering_id", "start"
+       CAST("blocked_start" AS text), CAST("blocked_end" AS text), "offering_id", CAST("start" AS text)
   FROM "booking_waitlisthold" WHERE "coach_id" = %s AND "status" = %s AND "expires_at" > %s
    AND "blocked_start" < %s AND "blocked_end" > %s AND "id" <> %s
 UNION ALL
 SELECT 3, CAST(NULL AS bigint), CAST(NULL AS date), CAST(NULL AS time), CAST(NULL AS time),
-       "start", "end", CAST(NULL AS bigint), CAST(NULL AS timestamptz)
+       CAST("start" AS text), CAST("end" AS text), CAST(NULL AS bigint), CAST(NULL AS text)
   FROM "coaching_busyblock" WHERE "coach_id" = %s AND "start" < %s AND "end" > %s
 """
 if len(Booking.ACTIVE_STATUSES) != 2:  # the two placeholders of the IN above
@@ -258,12 +260,13 @@ def _load(
     with connection.cursor() as cursor:
         cursor.execute(_SQL, [str(p) if isinstance(p, str) else p for p in params])
         rows = cursor.fetchall()
-    return rows if connection.vendor != "sqlite" else [_from_sqlite(row) for row in rows]
+    return [_typed_row(row) for row in rows]
 
 
-def _from_sqlite(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """SQLite hands back text for some dates, times and timestamps (which it keeps in UTC): the
-    columns whose first branch declares a type come converted, the rest as text."""
+def _typed_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Instants from their text (PostgreSQL's ISO form with an offset, or SQLite's UTC without);
+    SQLite hands back text for some dates and times too (the columns whose first branch declares a
+    type come converted)."""
     kind, weekday, day, start, end, busy_start, busy_end, offering_id, call_start = row
     if kind >= _BOOKED:
         return (kind, None, None, None, None, _utc(busy_start), _utc(busy_end), offering_id, _utc(call_start))
