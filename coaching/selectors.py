@@ -65,12 +65,13 @@ _SLOT_FIELDS = (
     "is_active",
 )
 _SLOT_COACH_FIELDS = ("id", "slug", "time_zone")
-_SLOT_OFFERING_SQL = (
-    "SELECT "
-    + ", ".join([*(f'o."{f}"' for f in _SLOT_FIELDS), *(f'c."{f}"' for f in _SLOT_COACH_FIELDS)])
-    + ' FROM "coaching_offering" o JOIN "coaching_coach" c ON c."id" = o."coach_id"'
-    + ' WHERE c."slug" = %s AND o."slug" = %s AND o."is_active" = %s'
-)
+_SLOT_OFFERING_SQL = """
+SELECT o."id", o."coach_id", o."slug", o."duration_minutes", o."slot_step_minutes",
+       o."buffer_before_minutes", o."buffer_after_minutes", o."min_notice_minutes",
+       o."horizon_days", o."daily_cap", o."is_active", c."id", c."slug", c."time_zone"
+  FROM "coaching_offering" o JOIN "coaching_coach" c ON c."id" = o."coach_id"
+ WHERE c."slug" = %s AND o."slug" = %s AND o."is_active" = %s
+"""  # the columns of _SLOT_FIELDS, then of _SLOT_COACH_FIELDS
 
 
 def offering_for_slots(*, coach_slug: str, offering_slug: str) -> Offering | None:
