@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.server import ROOT, fresh_database, manage, stack_env
 from bench.steps import run_step, serve_steps
-from bench.workers import start_worker, stop_worker, wait_for
+from bench.workers import running_workers, wait_for
 
 DATABASE = "coaching_bench_reminders"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -177,23 +177,9 @@ def main() -> None:
     logs.mkdir(parents=True, exist_ok=True)
     with SmtpSink() as sink:
         worker_env = {**env, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "LOG_LEVEL": "WARNING"}
-        workers = [
-            start_worker(
-                name=f"bench{n}", env=worker_env, log=logs / f"worker{n}.log", concurrency=CONCURRENCY
-            )
-            for n in range(1, WORKERS + 1)
-        ]
-        try:
-            wait_for(
-                lambda: (
-                    len(broker.control.ping(timeout=0.5)) >= WORKERS
-                    or any(w.poll() is not None for w in workers)
-                ),
-                60,
-                "the workers",
-            )
-            if any(w.poll() is not None for w in workers):
-                raise RuntimeError(f"a worker exited; see {logs}")
+        with running_workers(
+            broker=broker, env=worker_env, logs=logs, name="bench", count=WORKERS, concurrency=CONCURRENCY
+        ):
             started = time.perf_counter()
             for _ in range(2):  # two overlapping beat ticks
                 broker.send_task("booking.tasks.dispatch_due_reminders")
@@ -202,9 +188,6 @@ def main() -> None:
             wait_for(
                 lambda: _step("status", env)["by_status"].get("sent") == REMINDERS, 60, "the rows marked sent"
             )
-        finally:
-            for worker in workers:
-                stop_worker(worker)
         ids = [m for m in sink.message_ids() if m.startswith("<reminder-")]
         delivered = sink.count()
     status = _step("status", env)

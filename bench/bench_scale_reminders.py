@@ -46,7 +46,7 @@ from bench.bench_scale import (
 )
 from bench.server import ROOT
 from bench.steps import run_step, serve_steps
-from bench.workers import start_worker, stop_worker, wait_for
+from bench.workers import running_workers, wait_for
 
 DATABASE = f"{DATABASE_PREFIX}_reminders"
 DUE = 50_000
@@ -149,23 +149,9 @@ def main() -> None:
 
     with SmtpSink() as sink:
         worker_env = {**env, "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}", "LOG_LEVEL": "WARNING"}
-        workers = [
-            start_worker(
-                name=f"scale{n}", env=worker_env, log=logs / f"worker{n}.log", concurrency=CONCURRENCY
-            )
-            for n in range(1, WORKERS + 1)
-        ]
-        try:
-            wait_for(
-                lambda: (
-                    len(broker.control.ping(timeout=0.5)) >= WORKERS
-                    or any(w.poll() is not None for w in workers)
-                ),
-                60,
-                "the workers",
-            )
-            if any(w.poll() is not None for w in workers):
-                raise RuntimeError(f"a worker exited; see {logs}")
+        with running_workers(
+            broker=broker, env=worker_env, logs=logs, name="scale", count=WORKERS, concurrency=CONCURRENCY
+        ):
             started = time.perf_counter()
             for _ in range(2):  # two overlapping beat ticks
                 broker.send_task("booking.tasks.dispatch_due_reminders")
@@ -181,9 +167,6 @@ def main() -> None:
                 120,
                 "the rows marked sent",
             )
-        finally:
-            for worker in workers:
-                stop_worker(worker)
         sent_ids = delivered()
     status = _step("status", env, armed["due"])
     broker.close()

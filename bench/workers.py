@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,3 +60,28 @@ def wait_for(condition: Callable[[], bool], deadline: float, what: str, *, every
             return
         time.sleep(every)  # polling a condition, not timing anything
     raise RuntimeError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def running_workers(
+    *, broker: Any, env: dict[str, str], logs: Path, name: str, count: int, concurrency: int
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` workers (``name1``, ``name2``...), yielded once each answers a ping; stopped on exit."""
+    workers = [
+        start_worker(name=f"{name}{n}", env=env, log=logs / f"worker{n}.log", concurrency=concurrency)
+        for n in range(1, count + 1)
+    ]
+    try:
+        wait_for(
+            lambda: (
+                len(broker.control.ping(timeout=0.5)) >= count or any(w.poll() is not None for w in workers)
+            ),
+            60,
+            "the workers",
+        )
+        if any(w.poll() is not None for w in workers):
+            raise RuntimeError(f"a worker exited; see {logs}")
+        yield workers
+    finally:
+        for worker in workers:
+            stop_worker(worker)
