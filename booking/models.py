@@ -148,6 +148,12 @@ class Booking(models.Model):
             models.Index(fields=["client_email"], name="booking_client_email"),
             # The coach's bookings in start order (the coach API's list, the client pages).
             models.Index(fields=["coach", "start", "id"], name="booking_coach_start"),
+            # The dashboard's approvals (and the navigation's count) and its calls needing an
+            # outcome: a few rows each, found without walking the coach's whole calendar.
+            models.Index(fields=["coach", "start"], condition=Q(status="pending"), name="booking_pending"),
+            models.Index(
+                fields=["coach", "start"], condition=Q(status="confirmed"), name="booking_confirmed"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),

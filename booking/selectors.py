@@ -7,11 +7,12 @@ someone else's bookings through these.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Window
-from django.db.models.functions import Lower, RowNumber
+from django.db.models.functions import Coalesce, Lower, RowNumber
 
 from accounts.models import User
 from booking import invites
@@ -209,6 +210,9 @@ def coach_calls_between(*, coach: Coach, start: datetime, end: datetime) -> list
     """
     rows = list(
         Booking.objects.filter(coach=coach, status__in=Booking.ACTIVE_STATUSES, start__lt=end, end__gt=start)
+        # Implied by end > start (blocked_end >= end), but it lets the planner use the
+        # ``booking_coach_blocked`` b-tree rather than the no-overlap GiST index.
+        .filter(blocked_end__gt=start)
         .select_related("offering")
         .order_by("start", "pk")
     )
@@ -223,7 +227,8 @@ def coach_calls_needing_outcome(*, coach: Coach, now: datetime, limit: int) -> l
     At most ``limit`` rows (one query); a caller asks for one more to know whether there are more.
     """
     return list(
-        Booking.objects.filter(coach=coach, status=Booking.Status.CONFIRMED, end__lte=now)
+        # start < now is implied by end <= now; it bounds the walk of the ``booking_confirmed`` index.
+        Booking.objects.filter(coach=coach, status=Booking.Status.CONFIRMED, end__lte=now, start__lt=now)
         .select_related("offering")
         .order_by("-start", "-pk")[:limit]
     )
@@ -231,9 +236,9 @@ def coach_calls_needing_outcome(*, coach: Coach, now: datetime, limit: int) -> l
 
 def coach_calendar_bookings(*, coach: Coach, start: datetime, end: datetime) -> list[Booking]:
     """The coach's bookings overlapping ``[start, end)`` that still hold or held time (not cancelled
-    or declined), soonest first: one query."""
+    or declined), soonest first: one query (``blocked_end > start`` as in coach_calls_between)."""
     return list(
-        Booking.objects.filter(coach=coach, start__lt=end, end__gt=start)
+        Booking.objects.filter(coach=coach, start__lt=end, end__gt=start, blocked_end__gt=start)
         .exclude(status__in=CALENDAR_HIDDEN_STATUSES)
         .select_related("offering")
         .order_by("start", "pk")
@@ -348,34 +353,74 @@ _HELD_STATUSES = (
 
 def coach_client_rows(
     *, coach: Coach, now: datetime, q: str = "", sort: str = CLIENT_SORT_NAME
-) -> QuerySet[Any]:
-    """The coach's clients (practice's records), each annotated with ``upcoming``, ``past`` and
-    ``sessions`` (counts) and ``last_session``, with ``live_passes`` (sessions left, not ended).
+) -> QuerySet[Client]:
+    """The coach's clients (practice's records) in the list's order, with ``live_passes``
+    (sessions left, not ended); client_booking_counts adds the counts for a page of them.
 
-    Two queries for a page whatever its length: the clients with their counts (one join on
-    bookings, grouped), and their passes.
+    The default order (by name) is read from the ``client_coach_lower_name`` index, so a page
+    costs the same however many clients and bookings there are; ordering by the last session or
+    by the most sessions works that figure out for each of the coach's clients (a subquery).
     """
-    upcoming = Q(bookings__end__gt=now, bookings__status__in=Booking.ACTIVE_STATUSES)
-    past = Q(
-        bookings__end__lte=now,
-        bookings__status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW),
-    )
-    qs = Client.objects.filter(coach=coach).annotate(
-        upcoming=Count("bookings", filter=upcoming),
-        past=Count("bookings", filter=past),
-        sessions=Count("bookings", filter=Q(bookings__status__in=_HELD_STATUSES)),
-        last_session=Max("bookings__start", filter=past),
-    )
+    qs = Client.objects.filter(coach=coach)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
     if sort == CLIENT_SORT_LAST:
-        qs = qs.order_by(F("last_session").desc(nulls_last=True), Lower("name"), "pk")
+        last = _per_client(_held_before(now), Max("start"))
+        qs = qs.annotate(last_at=last).order_by(F("last_at").desc(nulls_last=True), Lower("name"), "pk")
     elif sort == CLIENT_SORT_MOST:
-        qs = qs.order_by("-sessions", Lower("name"), "pk")
+        sessions = Coalesce(_per_client(Q(status__in=_HELD_STATUSES), Count("pk")), 0)
+        qs = qs.annotate(held=sessions).order_by("-held", Lower("name"), "pk")
     else:
         qs = qs.order_by(Lower("name"), "email", "pk")
     live = Pass.objects.filter(remaining__gt=0, expires_at__gt=now).order_by("expires_at", "pk")
     return qs.prefetch_related(Prefetch("passes", queryset=live, to_attr="live_passes"))
+
+
+def client_booking_counts(*, clients: Iterable[Client], now: datetime) -> None:
+    """Set ``upcoming``, ``past`` and ``sessions`` (counts) and ``last_session`` (or None) on each
+    of ``clients``: one query over their bookings alone, whatever the practice's size."""
+    by_id = {client.pk: client for client in clients}
+    for client in by_id.values():
+        client.upcoming = client.past = client.sessions = 0
+        client.last_session = None
+    if not by_id:
+        return
+    past = _held_before(now)
+    rows = (
+        Booking.objects.filter(client_record_id__in=by_id)
+        .order_by()
+        .values("client_record_id")
+        .annotate(
+            upcoming=Count("pk", filter=Q(end__gt=now, status__in=Booking.ACTIVE_STATUSES)),
+            past=Count("pk", filter=past),
+            sessions=Count("pk", filter=Q(status__in=_HELD_STATUSES)),
+            last_session=Max("start", filter=past),
+        )
+    )
+    for row in rows:
+        client = by_id[row["client_record_id"]]
+        client.upcoming, client.past = row["upcoming"], row["past"]
+        client.sessions, client.last_session = row["sessions"], row["last_session"]
+
+
+def _held_before(now: datetime) -> Q:
+    """A session that took place (or was missed) before ``now``."""
+    return Q(
+        end__lte=now,
+        status__in=(Booking.Status.CONFIRMED, Booking.Status.COMPLETED, Booking.Status.NO_SHOW),
+    )
+
+
+def _per_client(where: Q, aggregate: Count | Max) -> Subquery:
+    """``aggregate`` over the outer client's bookings matching ``where`` (NULL without any)."""
+    rows = (
+        Booking.objects.filter(where, client_record=OuterRef("pk"))
+        .order_by()
+        .values("client_record")
+        .annotate(value=aggregate)
+        .values("value")
+    )
+    return Subquery(rows)
 
 
 def client_sessions(*, client: Client, now: datetime, upcoming: bool) -> QuerySet[Booking]:

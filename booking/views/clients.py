@@ -66,6 +66,7 @@ def client_list(request: HttpRequest, coach: Coach) -> HttpResponse:
     filters = filter_form.filters()
     rows_qs = selectors.coach_client_rows(coach=coach, now=now, q=filters["q"], sort=filters["sort"])
     page = Paginator(rows_qs, CLIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    selectors.client_booking_counts(clients=page.object_list, now=now)
     rows = [
         ClientRow(
             client=client,
