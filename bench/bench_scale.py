@@ -9,9 +9,12 @@ bookings, 400 busy blocks, ~450 clients, 40 passes, an API token); only the rest
 
 Each path is requested through Django's test client (the whole request cycle in one process:
 middleware, session, ninja, templates; no socket, no gunicorn) with ``DJANGO_DEBUG=false``, rate
-limits off and Redis db 5 as cache and broker (flushed before each child), in child processes
-(bench/steps.py), in ``BENCH_SCALE_ROUNDS`` rounds that alternate the factors (and their order)
-so that drift on a shared machine hits every factor alike:
+limits off and a Redis database of its own per factor (5, 6, ...; flushed before and after) as
+cache and broker. One child process per factor stays up (bench/steps.py ``StepServer``) and the
+parent hands them slices of a few requests in turn, one child working at a time: in each of
+``BENCH_SCALE_ROUNDS`` rounds, every path gets ``BENCH_SCALE_RUNS`` timed requests on each factor,
+the factors' order flipping from slice to slice, so that a noisy second on a shared machine
+hits every factor alike:
 
 - ``GET /api/v1/coaches/scale-coach/offerings/coaching-session/slots`` for the next 30 days;
 - ``POST /api/v1/bookings``, each request a different free slot of the intro call (31-59 days out);
@@ -21,7 +24,8 @@ so that drift on a shared machine hits every factor alike:
 
 Measured: the p50 of the timed requests of all rounds (after warm-up ones in each child; the
 p50 of each round shows the noise), the queries of one request (CaptureQueriesContext) and its
-SQL time (the time spent in cursor.execute, round trips included: median of a few requests), the
+SQL time (the time spent in cursor.execute, round trips included: median of one request per
+round), the
 database's share, which shows a query that grows with the platform even when rendering hides it.
 At every factor, every statement of one request of each path is run again under
 ``EXPLAIN (ANALYZE, BUFFERS)`` (in a savepoint that is rolled back); the scans at the largest
@@ -30,11 +34,11 @@ Target (DESIGN.md, "Performance targets"): each path within 1.25x of its p50 on 
 platform (factor 0) and the same query count; the growth table reads each figure from 1x to
 100x of the data (factors 0.01, 0.1, 1.0).
 
-The default run takes about 8 minutes on these 2-core machines (the factor 1.0 load about 2).
+The default run takes about 5 minutes on these 2-core machines (the factor 1.0 load about 1.5).
 
 Reproduce: .venv/bin/python -m bench bench_scale
-           (BENCH_SCALE_FACTORS=0,0.01,0.1,1; BENCH_SCALE_ROUNDS=3; BENCH_SCALE_RUNS=60 timed GETs
-           per path, round and factor; BENCH_SCALE_POSTS=25 per round; BENCH_SCALE_KEEP=1 keeps
+           (BENCH_SCALE_FACTORS=0,0.01,0.1,1, at most 6; BENCH_SCALE_ROUNDS=12; BENCH_SCALE_RUNS=15
+           timed GETs per path, round and factor; BENCH_SCALE_POSTS=6 per round; BENCH_SCALE_KEEP=1 keeps
            every database, otherwise only the largest factor's stays; BENCH_ADMIN_DATABASE_URL
            for another PostgreSQL server)
 """
@@ -50,16 +54,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.server import DEFAULT_ADMIN_URL, fresh_database, manage, stack_env
-from bench.steps import run_step, serve_steps
+from bench.steps import StepServer, run_step, serve_steps
 
 DATABASE_PREFIX = "coaching_bench_scale"
 TEMPLATE = f"{DATABASE_PREFIX}_template"
-REDIS_URL = "redis://127.0.0.1:6379/5"
+# Redis databases 5-10, one per factor (their children run side by side), flushed before and after.
+REDIS_BASE = "redis://127.0.0.1:6379/"
+REDIS_DBS = range(5, 11)
 DEFAULT_FACTORS = "0,0.01,0.1,1"
 TARGET_RATIO = 1.25
 WARMUP = 15
 POST_WARMUP = 3
-SQL_SAMPLES = 10
+POST_SQL_ROUNDS = 3  # the POST's SQL time in the first rounds only: each one books a slot
 LARGE_TABLE_ROWS = 10_000
 PATHS = (
     "slots 30 days",
@@ -178,51 +184,62 @@ class _SqlTimer:
             self.total += time.perf_counter() - started
 
 
-def _measure(runs: str, posts: str) -> dict[str, Any]:
-    """Warm up, count one request's queries, then time ``runs`` requests of each GET path and
-    ``posts`` booking POSTs."""
-    import gc
+_requests: _Requests | None = None  # the step server's, made by _prepare
 
+
+def _prepare(posts: int) -> dict[str, Any]:
+    """Warm every path up and count one request's queries and rows; check that ``posts`` free
+    slots are left for the timed POSTs."""
+    global _requests  # one set of clients per step server
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    requests = _Requests()
-    samples: dict[str, list[float]] = {}
+    _requests = requests = _Requests()
     queries: dict[str, int] = {}
     rows: dict[str, int] = {}
-    sql_ms: dict[str, float] = {}
     # The POSTs last: the bookings they make (31-59 days out) then change nothing measured after them.
     for name in sorted(PATHS, key=lambda name: name == "booking POST"):
-        count = int(posts) if name == "booking POST" else int(runs)
-        warmup = POST_WARMUP if name == "booking POST" else WARMUP
-        ok = 201 if name == "booking POST" else 200
-        for _ in range(warmup):
-            response = requests.get(name)
-            assert response.status_code == ok, (name, response.status_code)
+        for _ in range(POST_WARMUP if name == "booking POST" else WARMUP):
+            _checked(name, requests.get(name))
         with CaptureQueriesContext(connection) as captured:
-            response = requests.get(name)
+            response = _checked(name, requests.get(name))
         queries[name] = len(captured)
-        assert response.status_code == ok, (name, response.status_code)
         rows[name] = requests.rows(name, response)
-        if name == "booking POST":
-            assert len(requests.free) >= count, f"only {len(requests.free)} free slots left for {count} POSTs"
-        times = []
-        gc.collect()
-        for _ in range(count):
-            t0 = time.perf_counter()
-            response = requests.get(name)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert response.status_code == ok, (name, response.status_code)
-        samples[name] = times
-        # The database's share: the time spent in cursor.execute (round trips included) in a few more requests.
-        spent = []
-        for _ in range(SQL_SAMPLES if name != "booking POST" else 3):
-            timer = _SqlTimer()
-            with connection.execute_wrapper(timer):
-                requests.get(name)
-            spent.append(timer.total * 1000)
-        sql_ms[name] = statistics.median(spent)
-    return {"samples": samples, "queries": queries, "rows": rows, "sql_ms": sql_ms}
+    assert len(requests.free) >= posts, f"only {len(requests.free)} free slots left for {posts} POSTs"
+    return {"queries": queries, "rows": rows}
+
+
+def _time(name: str, count: int) -> list[float]:
+    """``count`` timed requests of ``name``, in ms."""
+    import gc
+
+    assert _requests is not None
+    gc.collect()  # outside the timed requests
+    times = []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        response = _requests.get(name)
+        times.append((time.perf_counter() - t0) * 1000)
+        _checked(name, response)
+    return times
+
+
+def _sql(name: str) -> float:
+    """The database's share of one request of ``name``: ms spent in cursor.execute (round trips
+    included)."""
+    from django.db import connection
+
+    assert _requests is not None
+    timer = _SqlTimer()
+    with connection.execute_wrapper(timer):
+        _checked(name, _requests.get(name))
+    return timer.total * 1000
+
+
+def _checked(name: str, response: Any) -> Any:
+    ok = 201 if name == "booking POST" else 200
+    assert response.status_code == ok, (name, response.status_code)
+    return response
 
 
 def _explain() -> dict[str, Any]:
@@ -311,25 +328,25 @@ def migrated_template() -> None:
     manage("collectstatic", "--noinput", env=env)
 
 
-def flush_redis() -> None:
+def flush_redis(env: dict[str, str]) -> None:
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(env["REDIS_URL"])
     try:
         client.flushdb()
     finally:
         client.close()
 
 
-def scale_env(database_url: str, **extra: str) -> dict[str, str]:
-    return stack_env(database_url, REDIS_URL=REDIS_URL, **extra)
-
-
-def load_factor(factor: float, name: str, now: datetime) -> tuple[dict[str, str], dict[str, Any]]:
+def load_factor(
+    factor: float, name: str, now: datetime, redis_db: int
+) -> tuple[dict[str, str], dict[str, Any]]:
     """A database for ``factor``, loaded as of ``now`` (the same for every factor of a run, so the
-    designated coach's rows are the same); its environment and the load's report."""
+    designated coach's rows are the same); its environment (with Redis database ``redis_db``) and
+    the load's report."""
     url = database_from_template(name)
-    env = scale_env(url)
+    env = stack_env(url, REDIS_URL=f"{REDIS_BASE}{redis_db}")
+    flush_redis(env)
     started = time.perf_counter()
     report = _step("load", env, str(factor), now.isoformat())
     report["wall"] = time.perf_counter() - started
@@ -358,17 +375,20 @@ def main() -> None:
     factors = [
         float(f) for f in os.environ.get("BENCH_SCALE_FACTORS", DEFAULT_FACTORS).split(",") if f.strip()
     ]
-    rounds = int(os.environ.get("BENCH_SCALE_ROUNDS", "3"))
-    runs = os.environ.get("BENCH_SCALE_RUNS", "60")
-    posts = os.environ.get("BENCH_SCALE_POSTS", "25")
+    rounds = int(os.environ.get("BENCH_SCALE_ROUNDS", "12"))
+    runs = int(os.environ.get("BENCH_SCALE_RUNS", "15"))
+    posts = int(os.environ.get("BENCH_SCALE_POSTS", "6"))
     keep = os.environ.get("BENCH_SCALE_KEEP", "") == "1"
 
     migrated_template()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     envs: dict[float, dict[str, str]] = {}
     loads: dict[float, dict[str, Any]] = {}
-    for factor in factors:
-        envs[factor], loads[factor] = load_factor(factor, f"{DATABASE_PREFIX}_f{label(factor)}", now)
+    if len(factors) > len(REDIS_DBS):
+        raise SystemExit(f"at most {len(REDIS_DBS)} factors (one Redis database each)")
+    for factor, redis_db in zip(factors, REDIS_DBS, strict=False):
+        name = f"{DATABASE_PREFIX}_f{label(factor)}"
+        envs[factor], loads[factor] = load_factor(factor, name, now, redis_db)
         timings = loads[factor]["timings"]
         print(
             f"loaded factor {factor:g}: {loads[factor]['counts']['booking_booking']:,} bookings in "
@@ -377,24 +397,38 @@ def main() -> None:
         )
 
     m = Measured()
-    for r in range(rounds):
-        order = factors if r % 2 == 0 else list(reversed(factors))
-        for factor in order:
-            flush_redis()
-            m.add(factor, _step("measure", envs[factor], runs, posts))
+    servers = {factor: StepServer("bench.bench_scale", envs[factor]) for factor in factors}
+    try:
+        for factor in factors:
+            m.prepared(factor, servers[factor].call("prepare", posts * rounds + POST_SQL_ROUNDS))
+        # Each slice of a few requests goes to every factor in turn (the order flipping), so
+        # that a noisy second on a shared machine lands on all factors alike.
+        for r in range(rounds):
+            for i, name in enumerate(sorted(PATHS, key=lambda name: name == "booking POST")):
+                order = factors if (r + i) % 2 == 0 else list(reversed(factors))
+                for factor in order:
+                    server = servers[factor]
+                    m.timed(
+                        factor, name, server.call("time", name, posts if name == "booking POST" else runs)
+                    )
+                    if name != "booking POST" or r < POST_SQL_ROUNDS:
+                        m.sql_spent(factor, name, server.call("sql", name))
+    finally:
+        for server in servers.values():
+            server.close()
     largest = max(factors)
     explained = {}
     for factor in factors:
-        flush_redis()
         explained[factor] = _step("explain", envs[factor])
-    flush_redis()
+        flush_redis(envs[factor])
 
     load = os.getloadavg()
     _print_loads(factors, loads)
     print(
         f"\nThe designated coach's paths, Django test client in a child process (DEBUG off, rate limits off, "
-        f"PostgreSQL, Redis cache), {rounds} rounds alternating the factors, {int(runs) * rounds} timed "
-        f"GETs per path and factor ({int(posts) * rounds} POSTs), after warm-up requests in each round. "
+        f"PostgreSQL, Redis cache; one child per factor), {rounds} rounds, in each {runs} timed GETs of a "
+        f"path ({posts} POSTs) on each factor in turn: {runs * rounds} per path and factor "
+        f"({posts * rounds} POSTs), after warm-up requests. "
         f"Load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} ({os.cpu_count()} cores).\n"
     )
     failed = _print_ratios(factors, m)
@@ -442,14 +476,17 @@ class Measured:
         self.rows: dict[tuple[float, str], set[int]] = {}
         self.sql: dict[tuple[float, str], list[float]] = {}
 
-    def add(self, factor: float, measured: dict[str, Any]) -> None:
+    def prepared(self, factor: float, answer: dict[str, Any]) -> None:
         for name in PATHS:
-            key = (factor, name)
-            self.samples.setdefault(key, []).extend(measured["samples"][name])
-            self.rounds.setdefault(key, []).append(_p50(measured["samples"][name]))
-            self.queries.setdefault(key, set()).add(measured["queries"][name])
-            self.rows.setdefault(key, set()).add(measured["rows"][name])
-            self.sql.setdefault(key, []).append(measured["sql_ms"][name])
+            self.queries.setdefault((factor, name), set()).add(answer["queries"][name])
+            self.rows.setdefault((factor, name), set()).add(answer["rows"][name])
+
+    def timed(self, factor: float, name: str, times: list[float]) -> None:
+        self.samples.setdefault((factor, name), []).extend(times)
+        self.rounds.setdefault((factor, name), []).append(_p50(times))
+
+    def sql_spent(self, factor: float, name: str, ms: float) -> None:
+        self.sql.setdefault((factor, name), []).append(ms)
 
     def p50(self, factor: float, name: str) -> float:
         return _p50(self.samples[(factor, name)])
@@ -554,4 +591,4 @@ def _scan_summary(line: str) -> str:
 
 
 if __name__ == "__main__":
-    serve_steps({"load": _load, "measure": _measure, "explain": _explain})
+    serve_steps({"load": _load, "prepare": _prepare, "time": _time, "sql": _sql, "explain": _explain})
