@@ -3,13 +3,23 @@
 Pure and typed: plain values in (rules, overrides, busy intervals, ``now``, a window), a
 list of instants out; no ORM, no settings, no formatting (booking/slots.py loads the data).
 How DST gaps and folds are handled, and why it is n log n: docs/architecture.md, "The slot engine".
+
+Speed (``python -m bench bench_slot_engine``, DESIGN.md "Performance targets"): most of the
+time is making the output's datetimes, so nothing else is done per slot in Python. Each
+distinct set of windows becomes its slot offsets once per call, and a plain day's starts are
+``shift + offset`` in one comprehension; busy time becomes ranges of blocked starts, sorted
+once; a day no range reaches (one bisect) is taken whole, the others are cut with bisects
+among the day's own starts. Only a day with a DST change maps wall times one by one.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -25,6 +35,10 @@ _DAY = timedelta(days=1)
 _SECOND = timedelta(seconds=1)
 _TICK = timedelta(microseconds=1)  # the resolution of datetime: "strictly before" bounds
 _MIDNIGHT = time(0)
+_low, _high = itemgetter(0), itemgetter(1)
+# Thresholds no shift passes: a rule whose windows are all shorter than the call.
+_NEVER_LOW = datetime.max.replace(tzinfo=UTC)
+_NEVER_HIGH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +70,8 @@ class SlotRules:
 
 # A day's single DST transition: (instant, offset before, offset after).
 _Transition = tuple[datetime, timedelta, timedelta]
+# Prepared wall windows: offsets from local midnight, sorted.
+_Rule = list[tuple[timedelta, timedelta]]
 
 
 def free_slots(
@@ -74,7 +90,8 @@ def free_slots(
     window and ``[s - buffer_before, s + duration + buffer_after)`` overlaps no
     ``busy`` interval (half-open: touching is fine, so back-to-back calls work).
     ``busy`` intervals are taken as given: bookings already widened by their own
-    buffers, busy blocks as they are. ``booked_per_day`` counts this offering's
+    buffers, busy blocks as they are; in any zone, they count as instants (buffers too).
+    ``booked_per_day`` counts this offering's
     bookings per coach-local date for ``rules.daily_cap``.
     """
     _check_aware(now, "now")
@@ -82,7 +99,7 @@ def free_slots(
     _check_aware(window_end, "window_end")
     _check_rules(rules)
 
-    duration, step = rules.duration, rules.step
+    duration = rules.duration
     # The range of allowed starts, inclusive at both ends.
     first_start = max(window_start, now + rules.min_notice).astimezone(UTC)
     last_start = (window_end - _TICK).astimezone(UTC)
@@ -96,27 +113,34 @@ def free_slots(
     if rules.daily_cap is not None and booked_per_day:
         cap = rules.daily_cap
         blocked_days = frozenset(day for day, count in booked_per_day.items() if count >= cap)
-    windows, overlapping = _expand(
+    if rules.daily_cap == 0:
+        return []
+    days, any_window, unordered = _day_starts(
         availability,
         first_day=first_start.astimezone(zone).date() - _DAY,
         last_day=last_start.astimezone(zone).date() + _DAY,
         blocked_days=blocked_days,
-        daily_cap_zero=rules.daily_cap == 0,
+        duration=duration,
+        step=rules.step,
+        first_start=first_start,
+        last_start=last_start,
     )
-    if not windows:
+    if not any_window:
         return []
 
-    busy_starts, busy_ends = _merged_busy(
+    lows, highs = _blocked_ranges(
         busy,
         after=first_start - rules.buffer_before,
         before=last_start + duration + rules.buffer_after,
-        widen_before=rules.buffer_after,
-        widen_after=rules.buffer_before,
+        lead=rules.buffer_after + duration,
+        lag=rules.buffer_before,
     )
-    out = _sweep(windows, busy_starts, busy_ends, duration, step, first_start, last_start)
-    if overlapping:
-        out = sorted(set(out))
-    return out
+    starts = _free_starts(days, lows, highs, unordered=unordered)
+    if unordered:
+        starts = sorted(set(starts))
+    del starts[bisect_right(starts, last_start) :]
+    del starts[: bisect_left(starts, first_start)]
+    return starts
 
 
 def local_day_bounds(zone: ZoneInfo, day: date) -> tuple[datetime, datetime]:
@@ -169,7 +193,7 @@ def _check_rules(rules: SlotRules) -> None:
         raise ValueError("daily_cap must not be negative")
 
 
-def _prepare(windows: Sequence[tuple[time, time]]) -> list[tuple[timedelta, timedelta]]:
+def _prepare(windows: Sequence[tuple[time, time]]) -> _Rule:
     """Wall windows as offsets from midnight, sorted; nonsense refused."""
     prepared = []
     for start, end in windows:
@@ -183,9 +207,7 @@ def _prepare(windows: Sequence[tuple[time, time]]) -> list[tuple[timedelta, time
 
 
 def _since_midnight(value: time) -> timedelta:
-    return timedelta(
-        hours=value.hour, minutes=value.minute, seconds=value.second, microseconds=value.microsecond
-    )
+    return timedelta(0, value.hour * 3600 + value.minute * 60 + value.second, value.microsecond)
 
 
 def _offset_at(zone: ZoneInfo, instant: datetime) -> timedelta:
@@ -226,37 +248,37 @@ def _map_wall(wall: datetime, transition: _Transition) -> datetime:
     return max(wall - after, instant)  # after the change; inside a gap -> the change itself
 
 
+def _transition_windows(
+    rule: _Rule, midnight: datetime, transition: _Transition
+) -> list[tuple[datetime, datetime]]:
+    """The real windows (aware UTC) of ``rule`` on a day with a DST ``transition``."""
+    instant, before, after = transition
+    fold_end = instant + (before - after) if after < before else None
+    windows = []
+    for start, end in rule:
+        first = _map_wall(midnight + start, transition)
+        last = _map_wall(midnight + end, transition)
+        if fold_end is not None and first < fold_end and last > instant:
+            # The repeated wall times [instant, fold_end) are dropped: up to two pieces.
+            if first < instant:
+                windows.append((first, instant))
+            if last > fold_end:
+                windows.append((max(first, fold_end), last))
+        elif first < last:
+            windows.append((first, last))
+    return windows
+
+
 def open_windows(
     availability: Availability, first_day: date, last_day: date
 ) -> list[tuple[datetime, datetime]]:
     """The open windows (aware UTC, sorted) of the local dates ``first_day``..``last_day``: the
     weekly hours, with overrides replacing a date's hours or closing it; no bookings, caps or
     busy time (coaching/clashes.py checks calls against these)."""
-    return _expand(
-        availability, first_day=first_day, last_day=last_day, blocked_days=frozenset(), daily_cap_zero=False
-    )[0]
-
-
-def _expand(
-    availability: Availability,
-    *,
-    first_day: date,
-    last_day: date,
-    blocked_days: frozenset[date],
-    daily_cap_zero: bool,
-) -> tuple[list[tuple[datetime, datetime]], bool]:
-    """Availability windows (aware UTC, sorted by start) for the local dates given.
-
-    Returns the windows and whether any two of them overlap (only overlapping
-    override rows can do that; the caller then removes duplicate starts).
-    """
-    if daily_cap_zero:
-        return [], False
     zone = availability.zone
     weekly = {weekday: _prepare(windows) for weekday, windows in availability.weekly.items()}
     overrides = availability.overrides
     windows: list[tuple[datetime, datetime]] = []
-    append = windows.append
     overlapping = False
 
     day = first_day
@@ -265,28 +287,15 @@ def _expand(
         next_day = day + _DAY
         off_next = zone.utcoffset(datetime.combine(next_day, _MIDNIGHT))
         rule = _prepare(overrides[day]) if day in overrides else weekly.get(day.weekday())
-        if rule and day not in blocked_days:
+        if rule:
             midnight = datetime.combine(day, _MIDNIGHT, tzinfo=UTC)
             transition = None if off == off_next else _day_transition(zone, day, off, off_next)
             count_before = len(windows)
             if transition is None:
                 shift = midnight - off
-                for start, end in rule:
-                    append((shift + start, shift + end))
+                windows.extend((shift + start, shift + end) for start, end in rule)
             else:
-                instant, before, after = transition
-                fold_end = instant + (before - after) if after < before else None
-                for start, end in rule:
-                    first = _map_wall(midnight + start, transition)
-                    last = _map_wall(midnight + end, transition)
-                    if fold_end is not None and first < fold_end and last > instant:
-                        # The repeated wall times [instant, fold_end) are dropped: up to two pieces.
-                        if first < instant:
-                            append((first, instant))
-                        if last > fold_end:
-                            append((max(first, fold_end), last))
-                    elif first < last:
-                        append((first, last))
+                windows.extend(_transition_windows(rule, midnight, transition))
             if not overlapping:
                 for i in range(max(count_before, 1), len(windows)):
                     if windows[i][0] < windows[i - 1][1]:
@@ -295,80 +304,265 @@ def _expand(
         day, off = next_day, off_next
     if overlapping:
         windows.sort()
-    return windows, overlapping
+    return windows
 
 
-def _merged_busy(
-    busy: Iterable[tuple[datetime, datetime]],
-    *,
-    after: datetime,
-    before: datetime,
-    widen_before: timedelta,
-    widen_after: timedelta,
-) -> tuple[list[datetime], list[datetime]]:
-    """Busy intervals that end after ``after`` and start before ``before``, widened, merged.
+class _Steps:
+    """``step * i`` for i = 0, 1, ...: the offsets of aligned starts from a window's start."""
 
-    Returns parallel lists of starts and ends: sorted, disjoint and not touching.
+    __slots__ = ("offsets", "step")
+
+    def __init__(self, step: timedelta) -> None:
+        self.step = step
+        self.offsets = [_ZERO]
+
+    def first(self, count: int) -> list[timedelta]:
+        if count > len(self.offsets):
+            step = self.step
+            self.offsets = [step * i for i in range(max(count, 2 * len(self.offsets)))]
+        return self.offsets[:count]
+
+
+@dataclass(frozen=True, slots=True)
+class _DayPlan:
+    """One rule's candidate starts as offsets from the day's shift (local midnight in UTC).
+
+    ``low <= shift <= high`` says a plain day can have a start in the allowed range; other
+    plain days are skipped whole (the margin days around the window, mostly).
     """
-    try:
-        relevant = [(start, end) for start, end in busy if end > after and start < before and start < end]
-    except TypeError as exc:  # naive datetimes (or no datetimes at all) do not compare with aware ones
-        raise ValueError("busy intervals must be pairs of aware datetimes") from exc
-    relevant.sort()
-    starts: list[datetime] = []
-    ends: list[datetime] = []
-    current_end: datetime | None = None
-    for start, end in relevant:
-        start -= widen_before
-        end += widen_after
-        if current_end is not None and start <= current_end:
-            if end > current_end:
-                ends[-1] = current_end = end
-        else:
-            starts.append(start)
-            ends.append(end)
-            current_end = end
-    return starts, ends
+
+    rule: _Rule
+    offsets: list[timedelta]
+    overlapping: bool  # windows of the rule overlap: its offsets may repeat or go back
+    low: datetime
+    high: datetime
 
 
-def _sweep(
-    windows: list[tuple[datetime, datetime]],
-    busy_starts: list[datetime],
-    busy_ends: list[datetime],
+def _day_plan(
+    rule: _Rule, steps: _Steps, duration: timedelta, first_start: datetime, last_start: datetime
+) -> _DayPlan:
+    """The offsets (from local midnight) of every aligned start that fits a window of ``rule``."""
+    step = steps.step
+    offsets: list[timedelta] = []
+    overlapping = False
+    previous_end: timedelta | None = None
+    for start, end in rule:
+        if previous_end is not None and start < previous_end:
+            overlapping = True
+        previous_end = end
+        count = (end - start - duration) // step + 1
+        if count > 0:
+            offsets.extend(map(start.__add__, steps.first(count)))
+    if not offsets:
+        return _DayPlan(rule, offsets, overlapping, _NEVER_LOW, _NEVER_HIGH)
+    return _DayPlan(rule, offsets, overlapping, first_start - max(offsets), last_start - min(offsets))
+
+
+class _Plans:
+    """Prepared rules and their day plans for one call, each distinct set of windows once.
+
+    Weekly hours repeat from weekday to weekday (Monday to Friday alike, typically) and
+    overrides repeat too; windows are keyed by value, so equal lists share the work.
+    """
+
+    __slots__ = ("_by_windows", "_duration", "_first_start", "_last_start", "_steps")
+
+    def __init__(
+        self, steps: _Steps, duration: timedelta, first_start: datetime, last_start: datetime
+    ) -> None:
+        self._steps = steps
+        self._duration = duration
+        self._first_start = first_start
+        self._last_start = last_start
+        self._by_windows: dict[tuple[tuple[time, time], ...], tuple[_Rule, list[_DayPlan | None]]] = {}
+
+    def check(self, windows: Sequence[tuple[time, time]]) -> None:
+        """Refuse nonsense windows now (the weekly hours are checked whole, as one rule set)."""
+        self._entry(windows)
+
+    def plan(self, windows: Sequence[tuple[time, time]]) -> _DayPlan | None:
+        """The day plan of ``windows``; None when they are no window at all."""
+        rule, memo = self._entry(windows)
+        if not memo:
+            memo.append(
+                _day_plan(rule, self._steps, self._duration, self._first_start, self._last_start)
+                if rule
+                else None
+            )
+        return memo[0]
+
+    def _entry(self, windows: Sequence[tuple[time, time]]) -> tuple[_Rule, list[_DayPlan | None]]:
+        key = tuple(windows)
+        try:
+            entry = self._by_windows.get(key)
+        except TypeError:  # unhashable rows (lists, say): no sharing, same answer
+            return _prepare(key), []
+        if entry is None:
+            entry = self._by_windows[key] = (_prepare(key), [])
+        return entry
+
+
+def _day_starts(
+    availability: Availability,
+    *,
+    first_day: date,
+    last_day: date,
+    blocked_days: frozenset[date],
     duration: timedelta,
     step: timedelta,
     first_start: datetime,
     last_start: datetime,
+) -> tuple[list[list[datetime]], bool, bool]:
+    """Every aligned start that fits a window of the local dates given, busy time aside.
+
+    Returns one sorted list of starts per local date that has any, whether there is any
+    window at all, and whether those lists may be out of order from one date to the next
+    (checked, not assumed: a DST change at midnight moves a date's bounds). Dates with no start in the allowed
+    range are left out; starts outside it may remain on the first and last dates (the
+    caller bisects). A plain day's windows are the rule shifted by one offset; only a day
+    with a DST change maps each wall time (docs/architecture.md).
+    """
+    zone = availability.zone
+    steps = _Steps(step)
+    rules = _Plans(steps, duration, first_start, last_start)
+    weekly = availability.weekly
+    for windows in weekly.values():
+        rules.check(windows)
+    overrides = availability.overrides
+    plans: dict[int, _DayPlan | None] = {}  # by weekday
+    days: list[list[datetime]] = []
+    any_window = False
+    unordered = False
+
+    day = first_day
+    weekday = day.weekday()
+    naive = datetime.combine(day, _MIDNIGHT)  # the wall midnight, to ask the zone its offset
+    off = zone.utcoffset(naive)
+    shift = datetime.combine(day, _MIDNIGHT, tzinfo=UTC) - off  # local midnight's wall fields minus offset
+    while day <= last_day:
+        naive += _DAY
+        off_next = zone.utcoffset(naive)
+        if day in overrides:
+            plan = rules.plan(overrides[day])
+        elif weekday in plans:
+            plan = plans[weekday]
+        else:
+            hours = weekly.get(weekday)
+            plan = plans[weekday] = rules.plan(hours) if hours else None
+        if plan is not None and day not in blocked_days:
+            transition = None if off == off_next else _day_transition(zone, day, off, off_next)
+            starts: list[datetime] = []
+            if transition is None:
+                any_window = True  # a prepared window is never empty on a plain day
+                if plan.low <= shift <= plan.high:
+                    starts = [shift + offset for offset in plan.offsets]
+                    if plan.overlapping:
+                        starts = sorted(set(starts))
+            else:
+                windows = _transition_windows(
+                    plan.rule, datetime.combine(day, _MIDNIGHT, tzinfo=UTC), transition
+                )
+                if windows:
+                    any_window = True  # (a window inside a gap or a fold is none)
+                for first, last in windows:
+                    count = (last - first - duration) // step + 1
+                    if count > 0:
+                        starts += [first + offset for offset in steps.first(count)]
+                if any(windows[i][0] < windows[i - 1][1] for i in range(1, len(windows))):
+                    starts = sorted(set(starts))
+            if starts:
+                # Dates follow one another as a rule; looked at, as the caller bisects.
+                if days and starts[0] <= days[-1][-1]:
+                    unordered = True
+                days.append(starts)
+        day += _DAY
+        weekday = weekday + 1 if weekday < 6 else 0
+        if off_next == off:
+            shift += _DAY
+        else:
+            shift = datetime.combine(day, _MIDNIGHT, tzinfo=UTC) - off_next
+            off = off_next
+    return days, any_window, unordered
+
+
+def _blocked_ranges(
+    busy: Iterable[tuple[datetime, datetime]],
+    *,
+    after: datetime,
+    before: datetime,
+    lead: timedelta,
+    lag: timedelta,
+) -> tuple[list[datetime], list[datetime]]:
+    """The open ranges ``(lows[k], highs[k])`` of blocked starts; both lists ascending.
+
+    A start ``s`` is blocked by busy ``[b0, b1)`` when ``b0 - lead < s < b1 + lag``
+    (``lead`` = buffer after + duration, ``lag`` = buffer before). Only intervals that end
+    after ``after`` and start before ``before`` count; empty or reversed ones never do.
+    Busy time in any zone counts as instants (booking/slots.py reads UTC from the database).
+    Sorted by low, each high becomes the highest so far: range k then lies inside itself
+    and the earlier range that high came from, so the union stays, and no merge is needed.
+    """
+    try:
+        ranges = [
+            (start - lead, end + lag)
+            if start.tzinfo is UTC and end.tzinfo is UTC
+            else _instant_range(start, end, lead, lag)
+            for start, end in busy
+            # start < before first: callers load busy time from now on, often far beyond the
+            # window, so that test drops most of what is dropped, in one comparison.
+            if start < before and end > after and start < end
+        ]
+    except TypeError as exc:  # naive datetimes (or no datetimes at all) do not compare with aware ones
+        raise ValueError("busy intervals must be pairs of aware datetimes") from exc
+    ranges.sort(key=_low)
+    return list(map(_low, ranges)), list(accumulate(map(_high, ranges), max))
+
+
+def _instant_range(
+    start: datetime, end: datetime, lead: timedelta, lag: timedelta
+) -> tuple[datetime, datetime]:
+    """``_blocked_ranges`` for datetimes in another zone: widened as instants, not wall times.
+
+    (Wall-time arithmetic in a zone with DST would move the buffers by an hour across a
+    change.) An interval that ends before it starts as instants (a fold) blocks nothing.
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return (start - lead, end + lag) if start < end else (start, start)
+
+
+def _free_starts(
+    days: list[list[datetime]], lows: list[datetime], highs: list[datetime], *, unordered: bool
 ) -> list[datetime]:
-    """Walk windows and merged busy intervals together and emit the aligned free starts."""
+    """The starts of ``days`` inside no range ``(lows[k], highs[k])``, in the days' order.
+
+    One bisect into the sorted highs finds the first range that can reach a day; a day no
+    range reaches is taken whole, the others are cut with bisects inside the day's few
+    starts. Dates in order let that bisect start where the previous day's stopped.
+    """
     out: list[datetime] = []
-    extend = out.extend
-    offsets = [_ZERO]  # offsets[i] == i * step, grown on demand
-    n_busy = len(busy_starts)
-    first_busy = 0  # no busy interval before this one ends after the current window's start
-    for anchor, end in windows:
-        stop = min(end - duration, last_start)  # the last allowed start in this window
-        if stop < first_start or stop < anchor:
+    n = len(lows)
+    if not n:
+        for starts in days:
+            out += starts
+        return out
+    k = 0
+    for starts in days:
+        first, last = starts[0], starts[-1]
+        k = bisect_right(highs, first, 0 if unordered else k)  # ranges before k end by first
+        if k == n or lows[k] >= last:
+            out += starts
             continue
-        while first_busy < n_busy and busy_ends[first_busy] <= anchor:
-            first_busy += 1
-        current = anchor if anchor >= first_start else anchor - ((anchor - first_start) // step) * step
-        k = first_busy
-        while current <= stop:
-            while k < n_busy and busy_ends[k] <= current:
-                k += 1
-            if k < n_busy and busy_starts[k] < current + duration:
-                # The call at `current` would run into busy interval k: jump past it.
-                current = anchor - ((anchor - busy_ends[k]) // step) * step
-                k += 1
-                continue
-            free_until = stop if k == n_busy else min(stop, busy_starts[k] - duration)
-            count = (free_until - current) // step + 1
-            if count > len(offsets):
-                offsets = [step * i for i in range(max(count, 2 * len(offsets)))]
-            extend(map(current.__add__, offsets[:count]))
-            if k == n_busy or busy_starts[k] >= end:
-                break
-            current = anchor - ((anchor - busy_ends[k]) // step) * step
-            k += 1
+        pos = 0  # starts[:pos] are decided: kept in out or blocked
+        size = len(starts)
+        j = k
+        while j < n and lows[j] < last:
+            cut = bisect_right(starts, lows[j], pos)
+            stop = bisect_left(starts, highs[j], cut)
+            if stop > cut:
+                out += starts[pos:cut]
+                pos = stop
+                if pos == size:
+                    break  # the rest of the day is taken: no walk over every later range
+            j += 1
+        out += starts[pos:]
     return out
