@@ -49,6 +49,7 @@ from bench.steps import run_step, serve_steps
 from bench.workers import running_workers, wait_for
 
 DATABASE = f"{DATABASE_PREFIX}_reminders"
+REDIS_DB = 5  # flushed before and after
 DUE = 50_000
 WORKERS = 2
 CONCURRENCY = 4
@@ -131,14 +132,14 @@ def main() -> None:
     factor = float(os.environ.get("BENCH_SCALE_REMINDERS_FACTOR", "1"))
     count = int(os.environ.get("BENCH_SCALE_DUE", str(DUE)))
     migrated_template()
-    env, loaded = load_factor(factor, DATABASE, datetime.now(UTC))
+    env, loaded = load_factor(factor, DATABASE, datetime.now(UTC), REDIS_DB)
     drop_database(TEMPLATE)
     armed = _step("arm", env, str(count))
     ids = set(armed["ids"])
     if len(ids) != count:
         raise RuntimeError(f"only {len(ids)} scheduled reminders of calls ahead to make due, not {count}")
 
-    flush_redis()
+    flush_redis(env)
     broker = Celery("bench", broker=env["REDIS_URL"])
     logs = ROOT / "var" / "bench-scale-reminders"
     logs.mkdir(parents=True, exist_ok=True)
@@ -170,7 +171,7 @@ def main() -> None:
         sent_ids = delivered()
     status = _step("status", env, armed["due"])
     broker.close()
-    flush_redis()
+    flush_redis(env)
     if os.environ.get("BENCH_SCALE_KEEP") != "1":
         drop_database(DATABASE)
 
