@@ -18,6 +18,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -128,14 +129,14 @@ def free_slots(
     if not any_window:
         return []
 
-    lows, highs = _blocked_ranges(
+    lows, highs = _busy_sorted(
         busy,
         after=first_start - rules.buffer_before,
         before=last_start + duration + rules.buffer_after,
-        lead=rules.buffer_after + duration,
-        lag=rules.buffer_before,
     )
-    starts = _free_starts(days, lows, highs, unordered=unordered)
+    starts = _free_starts(
+        days, lows, highs, lead=rules.buffer_after + duration, lag=rules.buffer_before, unordered=unordered
+    )
     if unordered:
         starts = sorted(set(starts))
     del starts[bisect_right(starts, last_start) :]
@@ -338,11 +339,24 @@ class _DayPlan:
     high: datetime
 
 
-def _day_plan(
-    rule: _Rule, steps: _Steps, duration: timedelta, first_start: datetime, last_start: datetime
-) -> _DayPlan:
-    """The offsets (from local midnight) of every aligned start that fits a window of ``rule``."""
-    step = steps.step
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A rule's aligned starts as offsets from local midnight, for one duration and step.
+
+    Shared between calls through ``_shape``'s cache, so never changed once made.
+    """
+
+    rule: _Rule
+    offsets: list[timedelta]
+    overlapping: bool  # windows of the rule overlap: its offsets may repeat or go back
+
+
+@lru_cache(maxsize=4096)
+def _shape(windows: tuple[tuple[time, time], ...], duration: timedelta, step: timedelta) -> _Shape:
+    """The shape of ``windows`` (nonsense refused). Cached by value: a coach's weekly hours
+    and overrides are the same from one request to the next, and cost as much to prepare as a
+    month of plain days."""
+    rule = _prepare(windows)
     offsets: list[timedelta] = []
     overlapping = False
     previous_end: timedelta | None = None
@@ -352,54 +366,63 @@ def _day_plan(
         previous_end = end
         count = (end - start - duration) // step + 1
         if count > 0:
-            offsets.extend(map(start.__add__, steps.first(count)))
+            offsets += [start + step * i for i in range(count)]
+    return _Shape(rule, offsets, overlapping)
+
+
+def _day_plan(shape: _Shape, first_start: datetime, last_start: datetime) -> _DayPlan:
+    """``shape`` with the shifts of the days that can have a start in the allowed range."""
+    offsets = shape.offsets
     if not offsets:
-        return _DayPlan(rule, offsets, overlapping, _NEVER_LOW, _NEVER_HIGH)
-    return _DayPlan(rule, offsets, overlapping, first_start - max(offsets), last_start - min(offsets))
+        return _DayPlan(shape.rule, offsets, shape.overlapping, _NEVER_LOW, _NEVER_HIGH)
+    return _DayPlan(
+        shape.rule, offsets, shape.overlapping, first_start - max(offsets), last_start - min(offsets)
+    )
 
 
 class _Plans:
-    """Prepared rules and their day plans for one call, each distinct set of windows once.
+    """The day plans of one call, each distinct set of windows once.
 
     Weekly hours repeat from weekday to weekday (Monday to Friday alike, typically) and
     overrides repeat too; windows are keyed by value, so equal lists share the work.
     """
 
-    __slots__ = ("_by_windows", "_duration", "_first_start", "_last_start", "_steps")
+    __slots__ = ("_by_windows", "_duration", "_first_start", "_last_start", "_step")
 
     def __init__(
-        self, steps: _Steps, duration: timedelta, first_start: datetime, last_start: datetime
+        self, step: timedelta, duration: timedelta, first_start: datetime, last_start: datetime
     ) -> None:
-        self._steps = steps
+        self._step = step
         self._duration = duration
         self._first_start = first_start
         self._last_start = last_start
-        self._by_windows: dict[tuple[tuple[time, time], ...], tuple[_Rule, list[_DayPlan | None]]] = {}
+        self._by_windows: dict[tuple[tuple[time, time], ...], _DayPlan | None] = {}
 
     def check(self, windows: Sequence[tuple[time, time]]) -> None:
         """Refuse nonsense windows now (the weekly hours are checked whole, as one rule set)."""
-        self._entry(windows)
+        self._shape_of(tuple(windows))
 
     def plan(self, windows: Sequence[tuple[time, time]]) -> _DayPlan | None:
         """The day plan of ``windows``; None when they are no window at all."""
-        rule, memo = self._entry(windows)
-        if not memo:
-            memo.append(
-                _day_plan(rule, self._steps, self._duration, self._first_start, self._last_start)
-                if rule
-                else None
-            )
-        return memo[0]
-
-    def _entry(self, windows: Sequence[tuple[time, time]]) -> tuple[_Rule, list[_DayPlan | None]]:
         key = tuple(windows)
         try:
-            entry = self._by_windows.get(key)
+            if key in self._by_windows:
+                return self._by_windows[key]
         except TypeError:  # unhashable rows (lists, say): no sharing, same answer
-            return _prepare(key), []
-        if entry is None:
-            entry = self._by_windows[key] = (_prepare(key), [])
-        return entry
+            return self._make(key)
+        plan = self._by_windows[key] = self._make(key)
+        return plan
+
+    def _make(self, key: tuple[tuple[time, time], ...]) -> _DayPlan | None:
+        shape = self._shape_of(key)
+        return _day_plan(shape, self._first_start, self._last_start) if shape.rule else None
+
+    def _shape_of(self, key: tuple[tuple[time, time], ...]) -> _Shape:
+        try:
+            hash(key)
+        except TypeError:  # unhashable rows: made afresh, not cached
+            return _shape.__wrapped__(key, self._duration, self._step)
+        return _shape(key, self._duration, self._step)
 
 
 def _day_starts(
@@ -424,7 +447,7 @@ def _day_starts(
     """
     zone = availability.zone
     steps = _Steps(step)
-    rules = _Plans(steps, duration, first_start, last_start)
+    rules = _Plans(step, duration, first_start, last_start)
     weekly = availability.weekly
     for windows in weekly.values():
         rules.check(windows)
@@ -485,58 +508,55 @@ def _day_starts(
     return days, any_window, unordered
 
 
-def _blocked_ranges(
-    busy: Iterable[tuple[datetime, datetime]],
-    *,
-    after: datetime,
-    before: datetime,
-    lead: timedelta,
-    lag: timedelta,
+def _busy_sorted(
+    busy: Iterable[tuple[datetime, datetime]], *, after: datetime, before: datetime
 ) -> tuple[list[datetime], list[datetime]]:
-    """The open ranges ``(lows[k], highs[k])`` of blocked starts; both lists ascending.
+    """The busy intervals that end after ``after`` and start before ``before``, as instants:
+    their starts ascending, and with each the latest end so far (so both lists are sorted).
 
-    A start ``s`` is blocked by busy ``[b0, b1)`` when ``b0 - lead < s < b1 + lag``
-    (``lead`` = buffer after + duration, ``lag`` = buffer before). Only intervals that end
-    after ``after`` and start before ``before`` count; empty or reversed ones never do.
-    Busy time in any zone counts as instants (booking/slots.py reads UTC from the database).
-    Sorted by low, each high becomes the highest so far: range k then lies inside itself
-    and the earlier range that high came from, so the union stays, and no merge is needed.
+    A start ``s`` is blocked by busy ``[b0, b1)`` when ``b0 - lead < s < b1 + lag`` (``lead`` =
+    buffer after + duration, ``lag`` = buffer before); _free_starts applies the buffers to its
+    bounds, not to every interval. Sorted by start, each end becomes the latest so far: interval
+    k then lies inside itself and the earlier one that end came from, so the union stays, and no
+    merge is needed. Empty or reversed intervals never count. Busy time in any zone counts as
+    instants (booking/slots.py reads UTC from the database).
     """
     try:
-        ranges = [
-            (start - lead, end + lag)
-            if start.tzinfo is UTC and end.tzinfo is UTC
-            else _instant_range(start, end, lead, lag)
-            for start, end in busy
+        kept = [
+            pair if pair[0].tzinfo is UTC and pair[1].tzinfo is UTC else _as_instants(*pair)
             # start < before first: callers load busy time from now on, often far beyond the
             # window, so that test drops most of what is dropped, in one comparison.
-            if start < before and end > after and start < end
+            for pair in busy
+            if pair[0] < before and pair[1] > after and pair[0] < pair[1]
         ]
     except TypeError as exc:  # naive datetimes (or no datetimes at all) do not compare with aware ones
         raise ValueError("busy intervals must be pairs of aware datetimes") from exc
-    ranges.sort(key=_low)
-    return list(map(_low, ranges)), list(accumulate(map(_high, ranges), max))
+    kept.sort(key=_low)
+    return list(map(_low, kept)), list(accumulate(map(_high, kept), max))
 
 
-def _instant_range(
-    start: datetime, end: datetime, lead: timedelta, lag: timedelta
-) -> tuple[datetime, datetime]:
-    """``_blocked_ranges`` for datetimes in another zone: widened as instants, not wall times.
-
-    (Wall-time arithmetic in a zone with DST would move the buffers by an hour across a
-    change.) An interval that ends before it starts as instants (a fold) blocks nothing.
-    """
+def _as_instants(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """A busy interval in another zone as UTC instants (wall-time arithmetic in a zone with DST
+    would move the buffers by an hour across a change). One that ends before it starts as
+    instants (a fold) blocks nothing."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
-    return (start - lead, end + lag) if start < end else (start, start)
+    return (start, end) if start < end else (start, start)
 
 
 def _free_starts(
-    days: list[list[datetime]], lows: list[datetime], highs: list[datetime], *, unordered: bool
+    days: list[list[datetime]],
+    lows: list[datetime],
+    highs: list[datetime],
+    *,
+    lead: timedelta,
+    lag: timedelta,
+    unordered: bool,
 ) -> list[datetime]:
-    """The starts of ``days`` inside no range ``(lows[k], highs[k])``, in the days' order.
+    """The starts of ``days`` that no busy interval ``(lows[k], highs[k])`` widened by ``lead``
+    before and ``lag`` after blocks, in the days' order.
 
-    One bisect into the sorted highs finds the first range that can reach a day; a day no
-    range reaches is taken whole, the others are cut with bisects inside the day's few
+    One bisect into the sorted ends finds the first interval that can reach a day; a day no
+    interval reaches is taken whole, the others are cut with bisects inside the day's few
     starts. Dates in order let that bisect start where the previous day's stopped.
     """
     out: list[datetime] = []
@@ -547,8 +567,9 @@ def _free_starts(
         return out
     k = 0
     for starts in days:
-        first, last = starts[0], starts[-1]
-        k = bisect_right(highs, first, 0 if unordered else k)  # ranges before k end by first
+        # Interval j reaches a start s when lows[j] - lead < s < highs[j] + lag.
+        first, last = starts[0] - lag, starts[-1] + lead
+        k = bisect_right(highs, first, 0 if unordered else k)  # intervals before k end by first
         if k == n or lows[k] >= last:
             out += starts
             continue
@@ -556,13 +577,13 @@ def _free_starts(
         size = len(starts)
         j = k
         while j < n and lows[j] < last:
-            cut = bisect_right(starts, lows[j], pos)
-            stop = bisect_left(starts, highs[j], cut)
+            cut = bisect_right(starts, lows[j] - lead, pos)
+            stop = bisect_left(starts, highs[j] + lag, cut)
             if stop > cut:
                 out += starts[pos:cut]
                 pos = stop
                 if pos == size:
-                    break  # the rest of the day is taken: no walk over every later range
+                    break  # the rest of the day is taken: no walk over every later interval
             j += 1
         out += starts[pos:]
     return out
