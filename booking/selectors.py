@@ -377,11 +377,11 @@ def coach_client_rows(
 
 
 def client_booking_counts(*, clients: Iterable[Client], now: datetime) -> None:
-    """Set ``upcoming``, ``past`` and ``sessions`` (counts) and ``last_session`` (or None) on each
-    of ``clients``: one query over their bookings alone, whatever the practice's size."""
+    """Set ``upcoming`` and ``past`` (counts) and ``last_session`` (or None) on each of
+    ``clients``: one query over their bookings alone, whatever the practice's size."""
     by_id = {client.pk: client for client in clients}
     for client in by_id.values():
-        client.upcoming = client.past = client.sessions = 0
+        client.upcoming = client.past = 0
         client.last_session = None
     if not by_id:
         return
@@ -393,14 +393,12 @@ def client_booking_counts(*, clients: Iterable[Client], now: datetime) -> None:
         .annotate(
             upcoming=Count("pk", filter=Q(end__gt=now, status__in=Booking.ACTIVE_STATUSES)),
             past=Count("pk", filter=past),
-            sessions=Count("pk", filter=Q(status__in=_HELD_STATUSES)),
             last_session=Max("start", filter=past),
         )
     )
     for row in rows:
         client = by_id[row["client_record_id"]]
-        client.upcoming, client.past = row["upcoming"], row["past"]
-        client.sessions, client.last_session = row["sessions"], row["last_session"]
+        client.upcoming, client.past, client.last_session = row["upcoming"], row["past"], row["last_session"]
 
 
 def _held_before(now: datetime) -> Q:
